@@ -1,0 +1,59 @@
+// Command cloudemu starts, stops and reports the local test cloud (moto_server)
+// that outlives it, for `make demo`.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/emulator"
+)
+
+const usage = "usage: cloudemu start|stop|status [-port N] [-cache DIR]"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	verb := os.Args[1]
+	flags := flag.NewFlagSet("cloudemu "+verb, flag.ExitOnError)
+	port := flags.Int("port", 0, "port to listen on; 0 = 4566 if free, otherwise any free port")
+	cache := flags.String("cache", ".cache", "cache directory holding emulator.pid, emulator.log and an optional moto venv")
+	_ = flags.Parse(os.Args[2:])
+
+	if err := run(verb, *port, *cache); err != nil {
+		fmt.Fprintln(os.Stderr, "cloudemu "+verb+":", err)
+		os.Exit(1)
+	}
+}
+
+func run(verb string, port int, cache string) error {
+	pidFile := filepath.Join(cache, "emulator.pid")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	switch verb {
+	case "start":
+		s, err := emulator.StartDetached(ctx, emulator.Options{Port: port, CacheDir: cache}, pidFile)
+		if err != nil {
+			return err
+		}
+		fmt.Println(s.Endpoint)
+	case "stop":
+		return emulator.StopDetached(pidFile)
+	case "status":
+		endpoint, err := emulator.Status(ctx, pidFile)
+		if err != nil {
+			return err
+		}
+		fmt.Println(endpoint)
+	default:
+		return fmt.Errorf("unknown command %q; %s", verb, usage)
+	}
+	return nil
+}

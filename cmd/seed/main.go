@@ -1,0 +1,74 @@
+// Command seed creates "the existing single-server system" (VPC, master web
+// server, ALB and classic ELB) and writes its ids as terraform.tfvars.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/seed"
+)
+
+func main() {
+	endpoint := flag.String("endpoint", "", "AWS-compatible endpoint, e.g. http://127.0.0.1:4566 (empty = real AWS)")
+	region := flag.String("region", "us-east-1", "AWS region")
+	name := flag.String("name", "clone-demo", "name of the seeded system; reused when it exists")
+	tfvars := flag.String("tfvars", "", "write the ids as HCL to this file")
+	timeout := flag.Duration("timeout", 15*time.Minute, "give up after this long")
+	flag.Parse()
+
+	if err := run(*endpoint, *region, *name, *tfvars, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "seed:", err)
+		os.Exit(1)
+	}
+}
+
+func run(endpoint, region, name, tfvars string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if endpoint != "" {
+		opts = append(opts, config.WithBaseEndpoint(endpoint))
+		if !credentialsInEnv() {
+			opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return fmt.Errorf("loading AWS configuration: %w", err)
+	}
+
+	world, err := seed.Run(ctx, cfg, name)
+	if err != nil {
+		return err
+	}
+	if tfvars != "" {
+		if err := os.MkdirAll(filepath.Dir(tfvars), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(tfvars, []byte(world.TFVars()), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", tfvars, err)
+		}
+	}
+	out := json.NewEncoder(os.Stdout)
+	out.SetIndent("", "  ")
+	return out.Encode(world)
+}
+
+func credentialsInEnv() bool {
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		if os.Getenv(v) != "" {
+			return true
+		}
+	}
+	return false
+}
