@@ -1,0 +1,199 @@
+// Package acctest runs acceptance tests against an AWS-compatible endpoint:
+// the bundled moto emulator, started and stopped by the test binary itself,
+// or an endpoint you name (LocalStack, or real AWS when CLONE_ACC_REAL_AWS=1).
+package acctest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/emulator"
+	"github.com/cloneserver/terraform-provider-clone/internal/seed"
+)
+
+// NamePrefix starts the name of everything an acceptance test creates; the
+// sweeper deletes only objects whose name or tag starts with it.
+const NamePrefix = "tf-acc-test-"
+
+// Region is the region tests run in unless AWS_REGION says otherwise.
+const Region = "us-east-1"
+
+var (
+	endpoint string
+	worldsMu sync.Mutex
+	worlds   = map[string]*seed.World{}
+)
+
+// Main prepares the test cloud and runs the tests. Without TF_ACC it only
+// runs the unit tests: nothing is started or seeded.
+func Main(m *testing.M) int {
+	if err := findTerraform(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if os.Getenv("TF_ACC") == "" {
+		return m.Run()
+	}
+	stop, err := setup()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "acceptance test setup: %s\n", err)
+		return 1
+	}
+	defer stop()
+	return m.Run()
+}
+
+func setup() (func(), error) {
+	setDefault("AWS_REGION", Region)
+	setDefault("AWS_EC2_METADATA_DISABLED", "true")
+	setDefault("CHECKPOINT_DISABLE", "1")
+
+	if os.Getenv("CLONE_ACC_REAL_AWS") == "1" {
+		return func() {}, nil
+	}
+	setDefault("AWS_ACCESS_KEY_ID", "test")
+	setDefault("AWS_SECRET_ACCESS_KEY", "test")
+	if ep := os.Getenv("CLONE_ACC_ENDPOINT"); ep != "" {
+		endpoint = ep
+		os.Setenv("AWS_ENDPOINT_URL", ep)
+		return func() {}, nil
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	logFile, err := os.CreateTemp("", "clone-acc-moto-*.log")
+	if err != nil {
+		return nil, err
+	}
+	srv, err := emulator.Start(ctx, emulator.Options{CacheDir: repoCacheDir(), Log: logFile})
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	endpoint = srv.Endpoint
+	os.Setenv("AWS_ENDPOINT_URL", endpoint)
+	fmt.Fprintf(os.Stderr, "acceptance tests use the moto emulator at %s (log: %s)\n", endpoint, logFile.Name())
+	return func() {
+		_ = srv.Stop()
+		logFile.Close()
+	}, nil
+}
+
+// findTerraform points the testing framework at a local Terraform or
+// OpenTofu binary so it never tries to download one.
+func findTerraform() error {
+	if os.Getenv("TF_ACC_TERRAFORM_PATH") != "" {
+		return nil
+	}
+	for _, name := range []string{"terraform", "tofu"} {
+		if bin, err := exec.LookPath(name); err == nil {
+			os.Setenv("TF_ACC_TERRAFORM_PATH", bin)
+			return nil
+		}
+	}
+	return fmt.Errorf("no terraform or tofu on PATH and TF_ACC_TERRAFORM_PATH unset: install Terraform >= 1.11 or OpenTofu")
+}
+
+// Endpoint is the AWS-compatible endpoint under test; empty on real AWS.
+func Endpoint() string { return endpoint }
+
+// PreCheck fails fast when the acceptance environment is incomplete.
+func PreCheck(t *testing.T) {
+	t.Helper()
+	if os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
+		t.Fatal("TF_ACC_TERRAFORM_PATH is not set: run the tests through acctest.Main")
+	}
+}
+
+// RandomName returns NamePrefix followed by n random hex characters.
+func RandomName(n int) string {
+	b := make([]byte, (n+1)/2)
+	_, _ = rand.Read(b)
+	return NamePrefix + hex.EncodeToString(b)[:n]
+}
+
+// AWSConfig is the SDK configuration tests use to check the cloud directly.
+func AWSConfig(t *testing.T) aws.Config {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(region()))
+	if err != nil {
+		t.Fatalf("loading AWS config: %s", err)
+	}
+	return cfg
+}
+
+// Client returns service clients for checks made outside Terraform.
+func Client(t *testing.T) *conns.AWSClient {
+	t.Helper()
+	return conns.New(AWSConfig(t), conns.Endpoints{}, nil)
+}
+
+// World seeds (once per name per test binary) the single-server system the
+// pattern starts from: VPC, subnets, master instance, ALB and classic ELB.
+// Tests that register instances use a world of their own so health counts do
+// not mix.
+func World(t *testing.T, name string) *seed.World {
+	t.Helper()
+	worldsMu.Lock()
+	defer worldsMu.Unlock()
+	if w, ok := worlds[name]; ok {
+		return w
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	w, err := seed.Run(ctx, AWSConfig(t), name)
+	if err != nil {
+		t.Fatalf("seeding world %s: %s", name, err)
+	}
+	worlds[name] = w
+	return w
+}
+
+// ProviderConfig is the provider block acceptance configurations start with.
+func ProviderConfig() string {
+	return fmt.Sprintf("provider \"clone\" {\n  region = %q\n}\n", region())
+}
+
+func region() string {
+	if r := os.Getenv("AWS_REGION"); r != "" {
+		return r
+	}
+	return Region
+}
+
+func setDefault(key, value string) {
+	if os.Getenv(key) == "" {
+		os.Setenv(key, value)
+	}
+}
+
+// repoCacheDir finds the repository's ignored .cache directory from the
+// package directory a test runs in.
+func repoCacheDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, ".cache")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,407 @@
+// Package provider implements the clone provider: the Clone Server pattern as Terraform resources.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/hashicorp/aws-sdk-go-base/v2"
+	awsbasediag "github.com/hashicorp/aws-sdk-go-base/v2/diag"
+	"github.com/hashicorp/aws-sdk-go-base/v2/logging"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+)
+
+var _ provider.Provider = &CloneProvider{}
+
+// CloneProvider is the clone provider.
+type CloneProvider struct {
+	version string
+}
+
+// New returns a constructor for the provider at the given version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &CloneProvider{version: version}
+	}
+}
+
+func (p *CloneProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "clone"
+	resp.Version = p.version
+}
+
+var (
+	roleARNRegexp = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/.+$`)
+	regionRegexp  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	urlRegexp     = regexp.MustCompile(`^https?://\S+$`)
+)
+
+func (p *CloneProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	endpointAttr := func(service string) schema.StringAttribute {
+		return schema.StringAttribute{
+			Optional:            true,
+			MarkdownDescription: fmt.Sprintf("Endpoint URL for %s. Overrides `AWS_ENDPOINT_URL_*` and `AWS_ENDPOINT_URL`.", service),
+			Validators:          []validator.String{stringvalidator.RegexMatches(urlRegexp, "must be an http(s) URL")},
+		}
+	}
+	durationAttr := schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: "How long the assumed-role session lasts, as a Go duration (`1h`). 15m to 12h.",
+		Validators:          []validator.String{durationBetween(15*time.Minute, 12*time.Hour)},
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The clone provider turns the Clone Server pattern into infrastructure as code: " +
+			"bake the single existing server (the master) into an image, run a pool of clones from it " +
+			"behind the load balancer, and keep their files in sync with the master. Authentication works " +
+			"like the `hashicorp/aws` provider: environment variables, shared files and profiles, " +
+			"assume role, and Terraform Cloud dynamic credentials (web identity).",
+		Attributes: map[string]schema.Attribute{
+			"region": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "AWS region. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(regionRegexp, "must be an AWS region name such as us-east-1")},
+			},
+			"profile": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Named profile from the shared config and credentials files. Defaults to `AWS_PROFILE`.",
+			},
+			"access_key": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Access key ID. Prefer environment variables or a profile.",
+			},
+			"secret_key": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Secret access key. Prefer environment variables or a profile.",
+			},
+			"token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Session token for temporary credentials.",
+			},
+			"shared_config_files": schema.ListAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Shared config files. Defaults to `~/.aws/config`.",
+			},
+			"shared_credentials_files": schema.ListAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Shared credentials files. Defaults to `~/.aws/credentials`.",
+			},
+			"max_retries": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Maximum attempts for a throttled or failed API call. Defaults to 25, like the AWS provider.",
+			},
+			"skip_credentials_validation": schema.BoolAttribute{
+				Optional:            true,
+				MarkdownDescription: "Skip the STS GetCallerIdentity check at configure time. Useful for endpoints without STS.",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"assume_role": schema.ListNestedBlock{
+				MarkdownDescription: "Assume an IAM role before making any call.",
+				Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"role_arn": schema.StringAttribute{
+							Required:            true,
+							MarkdownDescription: "ARN of the role to assume.",
+							Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
+						},
+						"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name recorded in CloudTrail."},
+						"external_id":  schema.StringAttribute{Optional: true, MarkdownDescription: "External ID the role's trust policy requires."},
+						"duration":     durationAttr,
+						"policy":       schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+						"source_identity": schema.StringAttribute{
+							Optional:            true,
+							MarkdownDescription: "Source identity passed to the assumed role.",
+						},
+						"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Session tags."},
+					},
+				},
+			},
+			"assume_role_with_web_identity": schema.ListNestedBlock{
+				MarkdownDescription: "Assume an IAM role with an OIDC web identity token, as Terraform Cloud dynamic credentials do. " +
+					"Without this block the SDK still honours `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`.",
+				Validators: []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"role_arn": schema.StringAttribute{
+							Required:            true,
+							MarkdownDescription: "ARN of the role to assume.",
+							Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
+						},
+						"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name recorded in CloudTrail."},
+						"web_identity_token": schema.StringAttribute{
+							Optional:            true,
+							Sensitive:           true,
+							MarkdownDescription: "The OIDC token itself. Conflicts with `web_identity_token_file`.",
+							Validators: []validator.String{stringvalidator.ExactlyOneOf(
+								path.MatchRelative().AtParent().AtName("web_identity_token_file"))},
+						},
+						"web_identity_token_file": schema.StringAttribute{
+							Optional:            true,
+							MarkdownDescription: "File holding the OIDC token.",
+						},
+						"duration": durationAttr,
+						"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+					},
+				},
+			},
+			"endpoints": schema.ListNestedBlock{
+				MarkdownDescription: "Per-service endpoint overrides, for LocalStack, moto or VPC endpoints.",
+				Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"autoscaling": endpointAttr("EC2 Auto Scaling"),
+						"cloudwatch":  endpointAttr("CloudWatch"),
+						"ec2":         endpointAttr("EC2"),
+						"elb":         endpointAttr("Classic Elastic Load Balancing"),
+						"elbv2":       endpointAttr("Elastic Load Balancing v2 (ALB/NLB)"),
+						"ssm":         endpointAttr("Systems Manager"),
+						"sts":         endpointAttr("STS"),
+					},
+				},
+			},
+			"default_tags": schema.ListNestedBlock{
+				MarkdownDescription: "Tags applied to everything the provider creates; a resource's own `tags` win.",
+				Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Tags."},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (p *CloneProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var data providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if data.anyUnknown() {
+		resp.Diagnostics.AddError("Provider configuration not yet known",
+			"The clone provider's configuration depends on values known only after apply. Configure it from values known at plan time.")
+		return
+	}
+
+	cfg, ep, defaultTags, diags := data.awsbaseConfig(ctx, p.version)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	ctx, logger := logging.NewTfLogger(ctx)
+	cfg.Logger = logger
+	ctx, awsCfg, awsDiags := awsbase.GetAwsConfig(ctx, cfg)
+	resp.Diagnostics.Append(convertAWSBaseDiags(awsDiags)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !regionRegexp.MatchString(awsCfg.Region) {
+		resp.Diagnostics.AddAttributeError(path.Root("region"), "Missing or invalid AWS region",
+			fmt.Sprintf("The clone provider needs a region (got %q). Set `region` in the provider block or AWS_REGION.", awsCfg.Region))
+		return
+	}
+
+	accountID, partition, idDiags := awsbase.GetAwsAccountIDAndPartition(ctx, awsCfg, cfg)
+	resp.Diagnostics.Append(convertAWSBaseDiags(idDiags)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	client := conns.New(awsCfg, ep, logger)
+	client.AccountID = accountID
+	client.Partition = partition
+	client.DefaultTags = defaultTags
+	tflog.Debug(ctx, "configured AWS clients", map[string]any{"region": awsCfg.Region, "account_id": accountID})
+
+	resp.ResourceData = client
+	resp.DataSourceData = client
+}
+
+func (p *CloneProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewCloneImageResource,
+	}
+}
+
+func (p *CloneProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewCloneImageDataSource,
+	}
+}
+
+type providerModel struct {
+	Region                    types.String                 `tfsdk:"region"`
+	Profile                   types.String                 `tfsdk:"profile"`
+	AccessKey                 types.String                 `tfsdk:"access_key"`
+	SecretKey                 types.String                 `tfsdk:"secret_key"`
+	Token                     types.String                 `tfsdk:"token"`
+	SharedConfigFiles         types.List                   `tfsdk:"shared_config_files"`
+	SharedCredentialsFiles    types.List                   `tfsdk:"shared_credentials_files"`
+	MaxRetries                types.Int64                  `tfsdk:"max_retries"`
+	SkipCredentialsValidation types.Bool                   `tfsdk:"skip_credentials_validation"`
+	AssumeRole                []assumeRoleModel            `tfsdk:"assume_role"`
+	AssumeRoleWithWebIdentity []assumeRoleWebIdentityModel `tfsdk:"assume_role_with_web_identity"`
+	Endpoints                 []endpointsModel             `tfsdk:"endpoints"`
+	DefaultTags               []defaultTagsModel           `tfsdk:"default_tags"`
+}
+
+type assumeRoleModel struct {
+	RoleARN        types.String `tfsdk:"role_arn"`
+	SessionName    types.String `tfsdk:"session_name"`
+	ExternalID     types.String `tfsdk:"external_id"`
+	Duration       types.String `tfsdk:"duration"`
+	Policy         types.String `tfsdk:"policy"`
+	SourceIdentity types.String `tfsdk:"source_identity"`
+	Tags           types.Map    `tfsdk:"tags"`
+}
+
+type assumeRoleWebIdentityModel struct {
+	RoleARN              types.String `tfsdk:"role_arn"`
+	SessionName          types.String `tfsdk:"session_name"`
+	WebIdentityToken     types.String `tfsdk:"web_identity_token"`
+	WebIdentityTokenFile types.String `tfsdk:"web_identity_token_file"`
+	Duration             types.String `tfsdk:"duration"`
+	Policy               types.String `tfsdk:"policy"`
+}
+
+type endpointsModel struct {
+	AutoScaling types.String `tfsdk:"autoscaling"`
+	CloudWatch  types.String `tfsdk:"cloudwatch"`
+	EC2         types.String `tfsdk:"ec2"`
+	ELB         types.String `tfsdk:"elb"`
+	ELBV2       types.String `tfsdk:"elbv2"`
+	SSM         types.String `tfsdk:"ssm"`
+	STS         types.String `tfsdk:"sts"`
+}
+
+type defaultTagsModel struct {
+	Tags types.Map `tfsdk:"tags"`
+}
+
+func (m providerModel) anyUnknown() bool {
+	for _, v := range []interface{ IsUnknown() bool }{
+		m.Region, m.Profile, m.AccessKey, m.SecretKey, m.Token,
+		m.SharedConfigFiles, m.SharedCredentialsFiles, m.MaxRetries, m.SkipCredentialsValidation,
+	} {
+		if v.IsUnknown() {
+			return true
+		}
+	}
+	return false
+}
+
+func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsbase.Config, conns.Endpoints, map[string]string, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	cfg := &awsbase.Config{
+		AccessKey:              m.AccessKey.ValueString(),
+		SecretKey:              m.SecretKey.ValueString(),
+		Token:                  m.Token.ValueString(),
+		Profile:                m.Profile.ValueString(),
+		Region:                 m.Region.ValueString(),
+		MaxRetries:             25,
+		CallerName:             "Terraform Clone Provider",
+		CallerDocumentationURL: "https://registry.terraform.io/providers/cloneserver/clone",
+		SkipCredsValidation:    m.SkipCredentialsValidation.ValueBool(),
+		UserAgent: awsbase.UserAgentProducts{
+			{Name: "terraform-provider-clone", Version: version, Comment: "+https://registry.terraform.io/providers/cloneserver/clone"},
+		},
+	}
+	if !m.MaxRetries.IsNull() {
+		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
+	}
+	if os.Getenv("AWS_EC2_METADATA_DISABLED") == "true" {
+		cfg.EC2MetadataServiceEnableState = imds.ClientDisabled
+	}
+	diags.Append(m.SharedConfigFiles.ElementsAs(ctx, &cfg.SharedConfigFiles, false)...)
+	diags.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &cfg.SharedCredentialsFiles, false)...)
+
+	for _, ar := range m.AssumeRole {
+		role := awsbase.AssumeRole{
+			RoleARN:        ar.RoleARN.ValueString(),
+			SessionName:    ar.SessionName.ValueString(),
+			ExternalID:     ar.ExternalID.ValueString(),
+			Policy:         ar.Policy.ValueString(),
+			SourceIdentity: ar.SourceIdentity.ValueString(),
+		}
+		role.Duration = parseDurationOrZero(ar.Duration)
+		diags.Append(ar.Tags.ElementsAs(ctx, &role.Tags, false)...)
+		cfg.AssumeRole = append(cfg.AssumeRole, role)
+	}
+	for _, wi := range m.AssumeRoleWithWebIdentity {
+		cfg.AssumeRoleWithWebIdentity = &awsbase.AssumeRoleWithWebIdentity{
+			RoleARN:              wi.RoleARN.ValueString(),
+			SessionName:          wi.SessionName.ValueString(),
+			WebIdentityToken:     wi.WebIdentityToken.ValueString(),
+			WebIdentityTokenFile: wi.WebIdentityTokenFile.ValueString(),
+			Policy:               wi.Policy.ValueString(),
+			Duration:             parseDurationOrZero(wi.Duration),
+		}
+	}
+
+	var ep conns.Endpoints
+	for _, e := range m.Endpoints {
+		ep = conns.Endpoints{
+			AutoScaling: e.AutoScaling.ValueString(),
+			CloudWatch:  e.CloudWatch.ValueString(),
+			EC2:         e.EC2.ValueString(),
+			ELB:         e.ELB.ValueString(),
+			ELBV2:       e.ELBV2.ValueString(),
+			SSM:         e.SSM.ValueString(),
+			STS:         e.STS.ValueString(),
+		}
+		cfg.StsEndpoint = ep.STS
+	}
+
+	defaultTags := map[string]string{}
+	for _, dt := range m.DefaultTags {
+		diags.Append(dt.Tags.ElementsAs(ctx, &defaultTags, false)...)
+	}
+	return cfg, ep, defaultTags, diags
+}
+
+func parseDurationOrZero(v types.String) time.Duration {
+	d, err := time.ParseDuration(v.ValueString())
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// convertAWSBaseDiags turns aws-sdk-go-base diagnostics into framework ones,
+// once, at provider level: a bad credential is one error, not one per resource.
+func convertAWSBaseDiags(in awsbasediag.Diagnostics) diag.Diagnostics {
+	var out diag.Diagnostics
+	for _, d := range in {
+		switch d.Severity() {
+		case awsbasediag.SeverityError:
+			out.AddError("Invalid AWS credentials or configuration for the clone provider", d.Summary()+"\n\n"+d.Detail())
+		case awsbasediag.SeverityWarning:
+			out.AddWarning(d.Summary(), d.Detail())
+		}
+	}
+	return out
+}

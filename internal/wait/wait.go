@@ -1,0 +1,75 @@
+// Package wait is the provider's one waiting mechanism: poll a check on a
+// ticker until it is done, fails, or the context (the resource timeout) ends.
+package wait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Check reports whether the awaited condition holds. A non-nil error stops
+// the wait at once. status describes the current state for progress logs and
+// for the timeout error.
+type Check func(ctx context.Context) (done bool, status string, err error)
+
+// Options tune a wait.
+type Options struct {
+	// Interval between checks; the first check runs immediately.
+	Interval time.Duration
+	// Progress, when set, is called with the status after every check whose
+	// status differs from the previous one.
+	Progress func(status string)
+}
+
+// TimeoutError is returned when the context ends before the check is done.
+type TimeoutError struct {
+	LastStatus string
+	Err        error
+}
+
+func (e *TimeoutError) Error() string {
+	if e.LastStatus == "" {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%s (last state: %s)", e.Err, e.LastStatus)
+}
+
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
+// For polls check until it reports done.
+func For(ctx context.Context, opts Options, check Check) error {
+	interval := opts.Interval
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+
+	var last string
+	for {
+		done, status, err := check(ctx)
+		if err != nil {
+			return err
+		}
+		if status != last && opts.Progress != nil {
+			opts.Progress(status)
+		}
+		last = status
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return &TimeoutError{LastStatus: last, Err: ctx.Err()}
+		case <-ticker.C:
+		}
+	}
+}
+
+// IsTimeout reports whether err came from a wait that ran out of time.
+func IsTimeout(err error) bool {
+	var te *TimeoutError
+	return errors.As(err, &te)
+}

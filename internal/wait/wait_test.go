@@ -1,0 +1,58 @@
+package wait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestFor(t *testing.T) {
+	boom := errors.New("boom")
+	cases := []struct {
+		name       string
+		doneAt     int
+		failAt     int
+		timeout    time.Duration
+		wantErr    error
+		wantTO     bool
+		wantChecks int
+	}{
+		{name: "done at once", doneAt: 1, timeout: time.Second, wantChecks: 1},
+		{name: "done after three", doneAt: 3, timeout: time.Second, wantChecks: 3},
+		{name: "error stops", doneAt: 10, failAt: 2, timeout: time.Second, wantErr: boom, wantChecks: 2},
+		{name: "timeout", doneAt: 1000, timeout: 50 * time.Millisecond, wantTO: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
+			defer cancel()
+			checks := 0
+			var progress []string
+			err := For(ctx, Options{Interval: 5 * time.Millisecond, Progress: func(s string) { progress = append(progress, s) }},
+				func(context.Context) (bool, string, error) {
+					checks++
+					if checks == tc.failAt {
+						return false, "", boom
+					}
+					return checks >= tc.doneAt, fmt.Sprintf("%d/%d", min(checks, tc.doneAt), tc.doneAt), nil
+				})
+			if tc.wantTO {
+				if !IsTimeout(err) || !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("want timeout error, got %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if checks != tc.wantChecks {
+				t.Fatalf("checks = %d, want %d", checks, tc.wantChecks)
+			}
+			if tc.wantErr == nil && len(progress) != tc.wantChecks {
+				t.Fatalf("progress = %v, want one entry per changed status", progress)
+			}
+		})
+	}
+}
