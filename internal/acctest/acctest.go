@@ -109,6 +109,15 @@ func findTerraform() error {
 // Endpoint is the AWS-compatible endpoint under test; empty on real AWS.
 func Endpoint() string { return endpoint }
 
+// SkipUnlessAcc skips an acceptance test when TF_ACC is unset, before it
+// touches any cloud.
+func SkipUnlessAcc(t *testing.T) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make testacc) to run it against the emulator")
+	}
+}
+
 // PreCheck fails fast when the acceptance environment is incomplete.
 func PreCheck(t *testing.T) {
 	t.Helper()
@@ -146,6 +155,7 @@ func Client(t *testing.T) *conns.AWSClient {
 // not mix.
 func World(t *testing.T, name string) *seed.World {
 	t.Helper()
+	SkipUnlessAcc(t)
 	worldsMu.Lock()
 	defer worldsMu.Unlock()
 	if w, ok := worlds[name]; ok {
