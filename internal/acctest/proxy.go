@@ -1,0 +1,160 @@
+package acctest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Call is one AWS API request seen by a Proxy.
+type Call struct {
+	Service string // from the SigV4 credential scope, e.g. "ec2", "sts"
+	Action  string // the Query protocol Action, e.g. "DescribeImages"
+	// AccessKey is the access key id that signed the request.
+	AccessKey string
+	Form      url.Values
+}
+
+// Fault, when a Proxy's rule returns one, is answered instead of forwarding.
+type Fault struct {
+	Status int
+	Code   string
+	// Message defaults to Code.
+	Message string
+}
+
+// Proxy is a reverse proxy in front of the emulator that records every call
+// and can answer chosen calls with faults (throttling, 5xx, auth errors).
+type Proxy struct {
+	URL string
+
+	mu    sync.Mutex
+	calls []Call
+	rule  func(Call) *Fault
+}
+
+// NewProxy starts a proxy to the test endpoint, closed when t ends.
+func NewProxy(t *testing.T) *Proxy {
+	t.Helper()
+	target, err := url.Parse(Endpoint())
+	if err != nil || Endpoint() == "" {
+		t.Skip("the recording proxy needs an emulator endpoint")
+	}
+	p := &Proxy{}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		service, accessKey := credentialScope(r.Header.Get("Authorization"))
+		if service == "" {
+			// Unsigned calls such as sts:AssumeRoleWithWebIdentity.
+			service = queryAPIVersions[form.Get("Version")]
+		}
+		c := Call{Service: service, Action: form.Get("Action"), AccessKey: accessKey, Form: form}
+		if c.Action == "" {
+			// JSON protocols (SSM) name the operation in a header.
+			_, c.Action, _ = strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		}
+		p.mu.Lock()
+		p.calls = append(p.calls, c)
+		rule := p.rule
+		p.mu.Unlock()
+		if rule != nil {
+			if f := rule(c); f != nil {
+				writeFault(w, c.Service, *f)
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// SetRule installs the fault rule; nil forwards everything.
+func (p *Proxy) SetRule(rule func(Call) *Fault) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rule = rule
+}
+
+// Calls returns the calls recorded so far.
+func (p *Proxy) Calls() []Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Call(nil), p.calls...)
+}
+
+// Count returns how many recorded calls match service and action.
+func (p *Proxy) Count(service, action string) int {
+	n := 0
+	for _, c := range p.Calls() {
+		if c.Service == service && c.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+// Reset forgets the recorded calls.
+func (p *Proxy) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = nil
+}
+
+var queryAPIVersions = map[string]string{
+	"2011-06-15": "sts",
+	"2016-11-15": "ec2",
+	"2011-01-01": "autoscaling",
+	"2015-12-01": "elasticloadbalancing",
+	"2012-06-01": "elasticloadbalancing",
+	"2010-08-01": "monitoring",
+}
+
+// credentialScope reads service and access key from a SigV4 header:
+// "... Credential=AKID/20260101/us-east-1/ec2/aws4_request, ...".
+func credentialScope(auth string) (service, accessKey string) {
+	_, after, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return "", ""
+	}
+	parts := strings.Split(strings.SplitN(after, ",", 2)[0], "/")
+	if len(parts) < 4 {
+		return "", ""
+	}
+	return parts[3], parts[0]
+}
+
+func writeFault(w http.ResponseWriter, service string, f Fault) {
+	msg := f.Message
+	if msg == "" {
+		msg = f.Code
+	}
+	switch service {
+	case "ec2":
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(f.Status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>`, f.Code, msg)
+	case "ssm":
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-Errortype", f.Code)
+		w.WriteHeader(f.Status)
+		fmt.Fprintf(w, `{"__type":%q,"message":%q}`, f.Code, msg)
+	default:
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(f.Status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`, f.Code, msg)
+	}
+}
