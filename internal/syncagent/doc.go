@@ -1,0 +1,66 @@
+// Package syncagent is the master → clone file sync of a clone_sync_policy,
+// without anything Terraform-shaped: validation, the key pair, the master's
+// authorized_keys line and the agent that runs on every clone.
+//
+// # How the pieces fit
+//
+// The provider calls GenerateKey once per policy, stores the private key in
+// the SSM SecureString named by Policy.KeyParameter and installs
+// AuthorizedKeyLine(pub, sources) for Policy.SSHUser on the master. It
+// stores PathsJSON(paths) in the parameter named by Policy.PathsParameter,
+// puts RenderCloudInitPart(policy) into the clones' user data and, when the
+// paths change, sends RenderRunCommandDocument(policy) to the pool ("sync
+// now"). The agent reads the path list and the key on every run, so changing
+// paths needs no new instances.
+//
+// # The master side: one rrsync root
+//
+// The key may only run "rrsync -ro ROOT" (no pty, no forwarding, no
+// ~/.ssh/rc): it can pull below ROOT and nothing else — no push, no shell,
+// no deletion on the master, no ".." escape. rrsync takes a single
+// directory, so ROOT is SyncRoot(sources): the deepest directory containing
+// every source (a single source is its own root). Sources sharing nothing
+// but "/" are refused rather than exposing the master's whole file system.
+// The path document carries ROOT and the agent requests every source
+// relative to it ("./www/" for /srv/app/www under /srv/app). When the
+// sources change so that ROOT changes, the authorized key line changes too
+// and must be reinstalled on the master; until then the agent refuses
+// sources outside the old root.
+//
+// # The clone side: the agent
+//
+// RenderAgentScript renders a bash script; RenderCloudInitPart installs it
+// as /usr/local/sbin/clone-sync-NAME with a oneshot systemd service and a
+// timer (OnBootSec and OnUnitActiveSec = Interval) and starts the first sync
+// at boot. Each run:
+//
+//   - reads the master address from the policy or, when empty, from
+//     MASTER_ADDRESS in Policy.MasterEnvFile;
+//   - reads the path list (aws ssm get-parameter --with-decryption) and
+//     parses it with python3 into NUL-separated fields; bash builds one rsync
+//     argv per path, so no path or exclude is ever shell text;
+//   - runs rsync -a --numeric-ids --partial --stats over ssh (BatchMode,
+//     StrictHostKeyChecking=accept-new, its own known_hosts next to the
+//     status file), with --bwlimit when Policy.BandwidthLimitKbps is set,
+//     --delete only for paths with Delete, and one "--filter=- PATTERN" per
+//     exclude;
+//   - writes Policy.StatusFile: {"policy", "last_run", "last_success",
+//     "exit_code", "bytes_transferred", "lifecycle_hook"};
+//   - after the first fully successful run of a boot, completes the launch
+//     lifecycle hook (CONTINUE) when LifecycleHookName and
+//     AutoScalingGroupName are set, using the instance id from IMDSv2.
+//
+// Runs are serialised with flock. The exit code is 0, the first failing
+// rsync exit code, 2 for configuration errors or 3 for an invalid path list.
+//
+// Environment overrides, used by tests and for debugging on a clone:
+// CLONE_SYNC_PATHS_FILE and CLONE_SYNC_KEY_FILE replace the SSM parameters,
+// CLONE_SYNC_RUN_DIR replaces /run/clone-sync/NAME (per-boot state: the key
+// while a run lasts, the lock, the lifecycle marker), CLONE_SYNC_IMDS_ENDPOINT
+// replaces http://169.254.169.254, and CLONE_SYNC_DRY_ARGV=1 prints each
+// rsync argv as NUL-terminated elements followed by an empty element instead
+// of running anything.
+//
+// Render functions panic on a policy that fails Policy.Validate (after
+// Policy.WithDefaults): validate at plan time, render afterwards.
+package syncagent

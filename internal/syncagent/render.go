@@ -1,0 +1,143 @@
+package syncagent
+
+import (
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+//go:embed agent.sh
+var agentBody string
+
+// ScriptPath is where RenderCloudInitPart installs the agent of policy name.
+func ScriptPath(name string) string { return "/usr/local/sbin/clone-sync-" + name }
+
+// UnitName is the systemd service (and, with ".timer", the timer) of policy
+// name.
+func UnitName(name string) string { return "clone-sync-" + name }
+
+// RenderAgentScript renders the bash agent of p (after WithDefaults). The
+// policy's settings are assigned to shell variables through ShellQuote; the
+// path list and the key are read at run time and never become shell text.
+// It panics on a policy that fails Validate: render only validated policies.
+func RenderAgentScript(p Policy) string {
+	p = mustValid(p)
+	bw := int64(p.BandwidthLimitKbps) * 1000 / 8
+	vars := []struct{ name, value string }{
+		{"CS_NAME", p.Name},
+		{"CS_MASTER_ADDRESS", p.MasterAddress},
+		{"CS_MASTER_ENV_FILE", p.MasterEnvFile},
+		{"CS_SSH_USER", p.SSHUser},
+		{"CS_SSH_PORT", strconv.Itoa(p.SSHPort)},
+		{"CS_BWLIMIT_BYTES", strconv.FormatInt(bw, 10)},
+		{"CS_PATHS_PARAMETER", p.PathsParameter},
+		{"CS_KEY_PARAMETER", p.KeyParameter},
+		{"CS_STATUS_FILE", p.StatusFile},
+		{"CS_LIFECYCLE_HOOK_NAME", p.LifecycleHookName},
+		{"CS_AUTOSCALING_GROUP_NAME", p.AutoScalingGroupName},
+	}
+	var b strings.Builder
+	b.WriteString("#!/bin/bash\n")
+	fmt.Fprintf(&b, "# clone-sync agent of sync policy %s, rendered by terraform-provider-clone.\n", p.Name)
+	b.WriteString("# It pulls the paths listed in the paths parameter from the master with rsync over ssh.\n")
+	for _, v := range vars {
+		fmt.Fprintf(&b, "%s=%s\n", v.name, ShellQuote(v.value))
+	}
+	b.WriteString("\n")
+	b.WriteString(agentBody)
+	return b.String()
+}
+
+// RenderCloudInitPart renders a "#cloud-config" document that installs the
+// agent of p, a oneshot service and a timer running it every p.Interval, and
+// starts the first sync at boot without waiting for the timer.
+func RenderCloudInitPart(p Policy) string {
+	p = mustValid(p)
+	unit := UnitName(p.Name)
+	secs := int64(p.Interval.Seconds())
+	service := fmt.Sprintf(`[Unit]
+Description=Sync files of policy %[1]s from the master
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=%[2]s
+Nice=10
+IOSchedulingClass=idle
+`, p.Name, ScriptPath(p.Name))
+	timer := fmt.Sprintf(`[Unit]
+Description=Sync files of policy %[1]s from the master every %[2]ds
+
+[Timer]
+OnBootSec=%[2]ds
+OnUnitActiveSec=%[2]ds
+AccuracySec=5s
+Unit=%[3]s.service
+
+[Install]
+WantedBy=timers.target
+`, p.Name, secs, unit)
+
+	var b strings.Builder
+	b.WriteString("#cloud-config\n")
+	b.WriteString("write_files:\n")
+	writeFile := func(path, perm, content string) {
+		fmt.Fprintf(&b, "  - path: %s\n    owner: root:root\n    permissions: '%s'\n    encoding: b64\n    content: %s\n",
+			path, perm, base64.StdEncoding.EncodeToString([]byte(content)))
+	}
+	writeFile(ScriptPath(p.Name), "0755", RenderAgentScript(p))
+	writeFile("/etc/systemd/system/"+unit+".service", "0644", service)
+	writeFile("/etc/systemd/system/"+unit+".timer", "0644", timer)
+	b.WriteString("runcmd:\n")
+	b.WriteString("  - [systemctl, daemon-reload]\n")
+	fmt.Fprintf(&b, "  - [systemctl, enable, --now, %s.timer]\n", unit)
+	fmt.Fprintf(&b, "  - [systemctl, start, --no-block, %s.service]\n", unit)
+	return b.String()
+}
+
+// RenderRunCommandDocument renders an SSM Command document (schema 2.2,
+// aws:runShellScript) that runs the agent of p now, through its systemd
+// unit when installed, so it never overlaps a timer run.
+func RenderRunCommandDocument(p Policy) string {
+	p = mustValid(p)
+	unit := UnitName(p.Name) + ".service"
+	doc := map[string]any{
+		"schemaVersion": "2.2",
+		"description":   "Sync now: run the clone-sync agent of policy " + p.Name + " on this clone.",
+		"mainSteps": []any{map[string]any{
+			"action": "aws:runShellScript",
+			"name":   "syncNow",
+			"inputs": map[string]any{
+				"timeoutSeconds": "3600",
+				"runCommand": []string{
+					"set -e",
+					"if systemctl cat " + unit + " >/dev/null 2>&1; then",
+					"  systemctl start " + unit,
+					"else",
+					"  " + ScriptPath(p.Name),
+					"fi",
+				},
+			},
+		}},
+	}
+	var out strings.Builder
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		panic(fmt.Sprintf("encoding the run command document: %v", err))
+	}
+	return out.String()
+}
+
+func mustValid(p Policy) Policy {
+	p = p.WithDefaults()
+	if err := p.Validate(); err != nil {
+		panic(fmt.Sprintf("syncagent: rendering invalid sync policy %q: %v", p.Name, err))
+	}
+	return p
+}
