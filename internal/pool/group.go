@@ -1,0 +1,307 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/wait"
+)
+
+// Instance is one member of the group.
+type Instance struct {
+	ID             string
+	LifecycleState string
+	HealthStatus   string
+}
+
+// Group is the pool's Auto Scaling group as Read needs it.
+type Group struct {
+	Name                  string
+	LaunchTemplateID      string
+	LaunchTemplateVersion string
+	MinSize               int64
+	MaxSize               int64
+	DesiredCapacity       int64
+	SubnetIDs             []string
+	TargetGroupARNs       []string
+	ClassicELBNames       []string
+	Instances             []Instance
+	Tags                  map[string]string
+	Deleting              bool
+}
+
+// ServingIDs returns, sorted, the members that are or will be in service:
+// everything not on its way out.
+func (g Group) ServingIDs() []string {
+	var ids []string
+	for _, i := range g.Instances {
+		if servingState(i.LifecycleState) {
+			ids = append(ids, i.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func servingState(s string) bool {
+	return !strings.HasPrefix(s, "Terminat") && !strings.HasPrefix(s, "Detach") &&
+		s != string(astypes.LifecycleStateStandby) && !strings.HasPrefix(s, "EnteringStandby") &&
+		!strings.HasPrefix(s, "Warmed")
+}
+
+// FindGroup reads the group with one DescribeAutoScalingGroups call.
+func FindGroup(ctx context.Context, client *autoscaling.Client, name string) (Group, error) {
+	out, err := client.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{
+		AutoScalingGroupNames: []string{name},
+	})
+	if err != nil {
+		return Group{}, fmt.Errorf("describing Auto Scaling group %s: %w", name, err)
+	}
+	for _, g := range out.AutoScalingGroups {
+		if aws.ToString(g.AutoScalingGroupName) == name {
+			return flattenGroup(g), nil
+		}
+	}
+	return Group{}, NotFound("Auto Scaling group", name)
+}
+
+func flattenGroup(g astypes.AutoScalingGroup) Group {
+	out := Group{
+		Name:            aws.ToString(g.AutoScalingGroupName),
+		MinSize:         int64(aws.ToInt32(g.MinSize)),
+		MaxSize:         int64(aws.ToInt32(g.MaxSize)),
+		DesiredCapacity: int64(aws.ToInt32(g.DesiredCapacity)),
+		SubnetIDs:       SplitSubnets(aws.ToString(g.VPCZoneIdentifier)),
+		TargetGroupARNs: slices.Clone(g.TargetGroupARNs),
+		ClassicELBNames: slices.Clone(g.LoadBalancerNames),
+		Tags:            map[string]string{},
+		Deleting:        aws.ToString(g.Status) != "",
+	}
+	if lt := g.LaunchTemplate; lt != nil {
+		out.LaunchTemplateID = aws.ToString(lt.LaunchTemplateId)
+		out.LaunchTemplateVersion = aws.ToString(lt.Version)
+	}
+	for _, i := range g.Instances {
+		out.Instances = append(out.Instances, Instance{
+			ID:             aws.ToString(i.InstanceId),
+			LifecycleState: string(i.LifecycleState),
+			HealthStatus:   aws.ToString(i.HealthStatus),
+		})
+	}
+	for _, t := range g.Tags {
+		out.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return out
+}
+
+// SplitSubnets splits a VPCZoneIdentifier into subnet ids.
+func SplitSubnets(zoneIdentifier string) []string {
+	var out []string
+	for _, s := range strings.Split(zoneIdentifier, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// GroupTags renders tags for the group; every one propagates to the clones.
+func GroupTags(name string, tags map[string]string) []astypes.Tag {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]astypes.Tag, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, astypes.Tag{
+			ResourceId:        aws.String(name),
+			ResourceType:      aws.String("auto-scaling-group"),
+			Key:               aws.String(k),
+			Value:             aws.String(tags[k]),
+			PropagateAtLaunch: aws.Bool(true),
+		})
+	}
+	return out
+}
+
+// UpdateGroupTags sets want on the group and removes the keys of had that
+// want lacks.
+func UpdateGroupTags(ctx context.Context, client *autoscaling.Client, name string, had, want map[string]string) error {
+	var gone []astypes.Tag
+	for k := range had {
+		if _, ok := want[k]; !ok {
+			gone = append(gone, astypes.Tag{ResourceId: aws.String(name), ResourceType: aws.String("auto-scaling-group"), Key: aws.String(k)})
+		}
+	}
+	if len(gone) > 0 {
+		if _, err := client.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: gone}); err != nil {
+			return fmt.Errorf("removing tags from Auto Scaling group %s: %w", name, err)
+		}
+	}
+	if len(want) > 0 {
+		if _, err := client.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: GroupTags(name, want)}); err != nil {
+			return fmt.Errorf("tagging Auto Scaling group %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Retirees picks which n members to remove on scale-in: members not running
+// currentImage first (they are leftovers of an earlier launch template),
+// then the highest ids, so the choice is deterministic.
+func Retirees(serving []string, imageOf map[string]string, currentImage string, n int) []string {
+	if n <= 0 {
+		return nil
+	}
+	ordered := slices.Clone(serving)
+	slices.SortFunc(ordered, func(a, b string) int {
+		oa, ob := imageOf[a] != currentImage, imageOf[b] != currentImage
+		switch {
+		case oa && !ob:
+			return -1
+		case ob && !oa:
+			return 1
+		}
+		return strings.Compare(b, a)
+	})
+	return ordered[:min(n, len(ordered))]
+}
+
+// InstanceImages returns the image id of each instance, from one
+// DescribeInstances call.
+func InstanceImages(ctx context.Context, client *ec2.Client, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{InstanceIds: ids})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describing instances %v: %w", ids, err)
+		}
+		for _, r := range page.Reservations {
+			for _, i := range r.Instances {
+				out[aws.ToString(i.InstanceId)] = aws.ToString(i.ImageId)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Terminate removes members from the group, lowering its desired capacity
+// so no replacement is launched.
+func Terminate(ctx context.Context, client *autoscaling.Client, ids []string) error {
+	for _, id := range ids {
+		_, err := client.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+			InstanceId:                     aws.String(id),
+			ShouldDecrementDesiredCapacity: aws.Bool(true),
+		})
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("terminating clone %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// DeleteGroup force-deletes the group, then waits until it is gone and its
+// instances are terminated.
+func DeleteGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, name string, progress func(string)) error {
+	g, err := FindGroup(ctx, asg, name)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	instances := make([]string, 0, len(g.Instances))
+	for _, i := range g.Instances {
+		instances = append(instances, i.ID)
+	}
+	if !g.Deleting {
+		_, err = asg.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
+			AutoScalingGroupName: aws.String(name),
+			ForceDelete:          aws.Bool(true),
+		})
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("deleting Auto Scaling group %s: %w", name, err)
+		}
+	}
+	err = wait.For(ctx, wait.Options{Progress: progress}, func(ctx context.Context) (bool, string, error) {
+		_, err := FindGroup(ctx, asg, name)
+		switch {
+		case err == nil:
+			return false, "Auto Scaling group " + name + " deleting", nil
+		case !errors.Is(err, ErrNotFound):
+			return false, "", err
+		}
+		left, err := liveInstances(ctx, ec2c, instances)
+		if err != nil {
+			return false, "", err
+		}
+		if len(left) > 0 {
+			return false, fmt.Sprintf("%d clones still terminating: %s", len(left), strings.Join(left, ", ")), nil
+		}
+		return true, "Auto Scaling group deleted and its clones terminated", nil
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for Auto Scaling group %s to be deleted: %w", name, err)
+	}
+	return nil
+}
+
+func liveInstances(ctx context.Context, client *ec2.Client, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{
+		Filters: []ec2types.Filter{
+			{Name: aws.String("instance-id"), Values: ids},
+			{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "shutting-down", "stopping", "stopped"}},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describing clones %v: %w", ids, err)
+	}
+	var left []string
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			left = append(left, aws.ToString(i.InstanceId))
+		}
+	}
+	slices.Sort(left)
+	return left, nil
+}
+
+func isNotFound(err error) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage()
+	switch code {
+	case "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException",
+		"InvalidLaunchTemplateId.VersionNotFound", "TargetGroupNotFound", "RuleNotFound",
+		"ListenerNotFound", "LoadBalancerNotFound", "ResourceNotFound", "InvalidInstanceID.NotFound":
+		return true
+	case "ValidationError":
+		return strings.Contains(msg, "not found") || strings.Contains(msg, "not exist")
+	}
+	return false
+}
+
+// IsNotFound reports whether err means the object does not exist.
+func IsNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || isNotFound(err)
+}

@@ -1,0 +1,82 @@
+package pool
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"regexp"
+	"strings"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
+)
+
+// UserDataParts is what import recovers from the user data of a launch
+// template: the user's own part and the master settings the pool rendered.
+type UserDataParts struct {
+	User            string
+	EnvFile         string
+	DisableServices []string
+}
+
+var (
+	envFilePathRE = regexp.MustCompile(`(?m)^  - path: (".*")$`)
+	disabledRE    = regexp.MustCompile(`(?m), disable-service, (".*")\]$`)
+)
+
+// ParseUserData splits a document Assemble made back into its parts. A
+// document that is not multipart is the user's own user data.
+func ParseUserData(doc string) (UserDataParts, error) {
+	var out UserDataParts
+	if !strings.HasPrefix(strings.ToLower(doc), "content-type: multipart/") {
+		out.User = doc
+		return out, nil
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(doc))
+	if err != nil {
+		return out, fmt.Errorf("reading user data headers: %w", err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		return out, fmt.Errorf("reading user data content type: %w", err)
+	}
+	r := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := r.NextRawPart()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("reading user data part: %w", err)
+		}
+		raw, err := io.ReadAll(p)
+		if err != nil {
+			return out, fmt.Errorf("reading user data part %s: %w", p.FileName(), err)
+		}
+		content := string(raw)
+		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "base64") {
+			dec, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(content, "\n", ""))
+			if err != nil {
+				return out, fmt.Errorf("decoding user data part %s: %w", p.FileName(), err)
+			}
+			content = string(dec)
+		}
+		switch p.FileName() {
+		case userdata.UserPartFilename:
+			out.User = content
+		case userdata.MasterPartFilename:
+			if m := envFilePathRE.FindStringSubmatch(content); m != nil {
+				_ = json.Unmarshal([]byte(m[1]), &out.EnvFile)
+			}
+			for _, m := range disabledRE.FindAllStringSubmatch(content, -1) {
+				var s string
+				if json.Unmarshal([]byte(m[1]), &s) == nil {
+					out.DisableServices = append(out.DisableServices, s)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,44 @@
+package pool
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
+)
+
+func TestParseUserDataRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		user string
+		m    userdata.MasterSettings
+	}{
+		{"master and script", "#!/bin/sh\necho hi\n", userdata.MasterSettings{
+			Address: "10.0.1.5", InstanceID: "i-0123456789abcdef0", EnvFile: "/etc/clone/master.env",
+			DisableServices: []string{"mysql", "redis-server.service"},
+		}},
+		{"master only", "", userdata.MasterSettings{DisableServices: []string{"mysql"}}},
+		{"non-ASCII user part", "#cloud-config\nwrite_files: [{path: /tmp/x, content: \"grüße\"}]\n",
+			userdata.MasterSettings{Address: "10.0.1.5", InstanceID: "i-0123456789abcdef0", EnvFile: "/run/m.env"}},
+		{"user part only", "#!/bin/sh\ntrue\n", userdata.MasterSettings{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parts, err := userdata.MasterParts(tt.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := userdata.Assemble(parts, tt.user)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParseUserData(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.User != tt.user || got.EnvFile != tt.m.EnvFile || !slices.Equal(got.DisableServices, tt.m.DisableServices) {
+				t.Errorf("ParseUserData = %+v, want user %q env %q services %v", got, tt.user, tt.m.EnvFile, tt.m.DisableServices)
+			}
+		})
+	}
+}
