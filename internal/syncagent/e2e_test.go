@@ -261,15 +261,6 @@ func runAgent(t *testing.T, cmd *exec.Cmd) {
 	}
 }
 
-type agentStatus struct {
-	Policy           string  `json:"policy"`
-	LastRun          string  `json:"last_run"`
-	LastSuccess      *string `json:"last_success"`
-	ExitCode         int     `json:"exit_code"`
-	BytesTransferred int64   `json:"bytes_transferred"`
-	LifecycleHook    string  `json:"lifecycle_hook"`
-}
-
 func readStatus(t *testing.T, p Policy) agentStatus {
 	t.Helper()
 	b, err := os.ReadFile(p.StatusFile)

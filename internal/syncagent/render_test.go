@@ -1,0 +1,280 @@
+package syncagent
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func TestGenerateKey(t *testing.T) {
+	priv, pub, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(priv), "-----BEGIN OPENSSH PRIVATE KEY-----\n") {
+		t.Errorf("private key is not an OpenSSH PEM block:\n%s", priv)
+	}
+	signer, err := ssh.ParsePrivateKey(priv)
+	if err != nil {
+		t.Fatalf("parsing the private key: %v", err)
+	}
+	parsed, _, _, rest, err := ssh.ParseAuthorizedKey([]byte(pub))
+	if err != nil || len(rest) != 0 {
+		t.Fatalf("parsing the public key %q: %v", pub, err)
+	}
+	if parsed.Type() != ssh.KeyAlgoED25519 || string(parsed.Marshal()) != string(signer.PublicKey().Marshal()) {
+		t.Error("the public key does not belong to the private key")
+	}
+}
+
+func TestAuthorizedKeyLine(t *testing.T) {
+	const pub = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKrIcs1sNKTjkJzrZ7F7z6zFsNLqNqBSlpSXnsyvEZzw"
+	for _, c := range []struct {
+		sources []string
+		command string
+	}{
+		{[]string{"/var/www/html"}, `rrsync -ro /var/www/html`},
+		{[]string{"/var/www/html", "/var/www/static/"}, `rrsync -ro /var/www`},
+		{[]string{"/srv/it's \"here\"/a"}, `rrsync -ro '/srv/it'\''s \"here\"/a'`},
+	} {
+		got := AuthorizedKeyLine(pub+" old-comment\n", c.sources)
+		want := `command="` + c.command + `",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-user-rc ` + pub + ` clone-sync`
+		if got != want {
+			t.Errorf("AuthorizedKeyLine(%q):\n got %s\nwant %s", c.sources, got, want)
+		}
+		if _, _, opts, _, err := ssh.ParseAuthorizedKey([]byte(got)); err != nil || len(opts) != 6 {
+			t.Errorf("authorized_keys parser: %v, options %q", err, opts)
+		}
+	}
+	if got := AuthorizedKeyLine(pub, []string{"/a", "/b"}); !strings.Contains(got, "/nonexistent/") {
+		t.Errorf("invalid sources must not widen the root: %s", got)
+	}
+}
+
+func TestRenderAgentScriptQuotesSettings(t *testing.T) {
+	requireTools(t, "bash")
+	p := validPolicy()
+	p.LifecycleHookName = `hook'$(touch /tmp/pwned)`
+	p.AutoScalingGroupName = "pool `id` \"x\""
+	script := RenderAgentScript(p)
+	if !strings.HasPrefix(script, "#!/bin/bash\n") {
+		t.Error("the script has no bash shebang")
+	}
+	check := script[:strings.Index(script, "\nset -u")] + "\nprintf '%s\\n' \"$CS_LIFECYCLE_HOOK_NAME\" \"$CS_AUTOSCALING_GROUP_NAME\" \"$CS_BWLIMIT_BYTES\"\n"
+	out, err := exec.Command("bash", "-c", check).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := p.LifecycleHookName + "\n" + p.AutoScalingGroupName + "\n0\n"; string(out) != want {
+		t.Errorf("settings read back as %q, want %q", out, want)
+	}
+	if err := exec.Command("bash", "-n", "-c", script).Run(); err != nil {
+		t.Errorf("bash -n: %v", err)
+	}
+	p.BandwidthLimitKbps = 1000
+	if !strings.Contains(RenderAgentScript(p), "\nCS_BWLIMIT_BYTES=125000\n") {
+		t.Error("1000 kbps must become 125000 bytes per second")
+	}
+}
+
+func TestRenderPanicsOnInvalidPolicy(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "interval") {
+			t.Errorf("recovered %v, want a panic naming the interval", r)
+		}
+	}()
+	p := validPolicy()
+	p.Interval = 0
+	RenderAgentScript(p)
+}
+
+func TestRenderCloudInitPart(t *testing.T) {
+	p := validPolicy()
+	part := RenderCloudInitPart(p)
+	if !strings.HasPrefix(part, "#cloud-config\n") {
+		t.Fatalf("not a cloud-config part:\n%s", part)
+	}
+	files := map[string]string{}
+	var path string
+	for _, line := range strings.Split(part, "\n") {
+		if v, ok := strings.CutPrefix(line, "  - path: "); ok {
+			path = v
+		}
+		if v, ok := strings.CutPrefix(line, "    content: "); ok {
+			b, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				t.Fatalf("content of %s: %v", path, err)
+			}
+			files[path] = string(b)
+		}
+	}
+	if files["/usr/local/sbin/clone-sync-web"] != RenderAgentScript(p) {
+		t.Error("the installed script differs from RenderAgentScript")
+	}
+	timer := files["/etc/systemd/system/clone-sync-web.timer"]
+	for _, want := range []string{"OnBootSec=300s", "OnUnitActiveSec=300s", "Unit=clone-sync-web.service", "WantedBy=timers.target"} {
+		if !strings.Contains(timer, want) {
+			t.Errorf("timer lacks %q:\n%s", want, timer)
+		}
+	}
+	if service := files["/etc/systemd/system/clone-sync-web.service"]; !strings.Contains(service, "Type=oneshot") || !strings.Contains(service, "ExecStart=/usr/local/sbin/clone-sync-web\n") {
+		t.Errorf("service:\n%s", service)
+	}
+	for _, want := range []string{"  - [systemctl, enable, --now, clone-sync-web.timer]\n", "  - [systemctl, start, --no-block, clone-sync-web.service]\n"} {
+		if !strings.Contains(part, want) {
+			t.Errorf("runcmd lacks %q", want)
+		}
+	}
+	if _, err := exec.LookPath("python3"); err == nil {
+		cmd := exec.Command("python3", "-c", "import sys, yaml; d = yaml.safe_load(sys.stdin); assert len(d['write_files']) == 3 and len(d['runcmd']) == 3")
+		cmd.Stdin = strings.NewReader(part)
+		if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "No module named 'yaml'") {
+			t.Errorf("the part is not the YAML it should be: %v\n%s", err, out)
+		}
+	}
+}
+
+func TestRenderRunCommandDocument(t *testing.T) {
+	var doc struct {
+		SchemaVersion string `json:"schemaVersion"`
+		MainSteps     []struct {
+			Action string `json:"action"`
+			Inputs struct {
+				RunCommand []string `json:"runCommand"`
+			} `json:"inputs"`
+		} `json:"mainSteps"`
+	}
+	if err := json.Unmarshal([]byte(RenderRunCommandDocument(validPolicy())), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.SchemaVersion != "2.2" || len(doc.MainSteps) != 1 || doc.MainSteps[0].Action != "aws:runShellScript" {
+		t.Fatalf("document: %+v", doc)
+	}
+	script := strings.Join(doc.MainSteps[0].Inputs.RunCommand, "\n")
+	for _, want := range []string{"systemctl start clone-sync-web.service", "/usr/local/sbin/clone-sync-web"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("runCommand lacks %q:\n%s", want, script)
+		}
+	}
+}
+
+// TestAgentAWSMode runs the agent without file overrides against a fake aws
+// CLI, a fake rsync and a fake instance metadata service.
+func TestAgentAWSMode(t *testing.T) {
+	requireTools(t, "bash", "python3", "curl")
+	dir := plainTempDir(t)
+	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
+			w.Write([]byte("tok"))
+		case r.Header.Get("X-aws-ec2-metadata-token") != "tok":
+			http.Error(w, "no token", http.StatusUnauthorized)
+		case r.URL.Path == "/latest/meta-data/instance-id":
+			w.Write([]byte("i-0123456789abcdef0"))
+		case r.URL.Path == "/latest/meta-data/placement/region":
+			w.Write([]byte("eu-west-1"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer imds.Close()
+
+	doc, err := PathsJSON([]Path{{Source: "/srv/app/www", Destination: filepath.Join(dir, "www")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(dir, "paths.json"), doc, 0o600)
+	writeTestFile(t, filepath.Join(dir, "master.env"), "MASTER_INSTANCE_ID=i-1\nMASTER_ADDRESS=10.9.8.7\n", 0o644)
+	bin := filepath.Join(dir, "bin")
+	awsLog, rsyncLog := filepath.Join(dir, "aws.log"), filepath.Join(dir, "rsync.log")
+	writeTestFile(t, filepath.Join(bin, "aws"), `#!/bin/sh
+printf '%s ' "$@" >>`+awsLog+`
+echo >>`+awsLog+`
+case " $* " in
+*" get-parameter --name /clone/web/paths "*) cat `+filepath.Join(dir, "paths.json")+` ;;
+*" get-parameter --name /clone/web/key "*) echo fake-key ;;
+*" complete-lifecycle-action "*) ;;
+*) exit 1 ;;
+esac
+`, 0o700)
+	writeTestFile(t, filepath.Join(bin, "rsync"), `#!/bin/sh
+printf '%s\n' "$@" >>`+rsyncLog+`
+echo "Total bytes received: 1,234"
+`, 0o700)
+
+	p := validPolicy()
+	p.MasterAddress = ""
+	p.MasterEnvFile = filepath.Join(dir, "master.env")
+	p.StatusFile = filepath.Join(dir, "state", "status.json")
+	p.LifecycleHookName, p.AutoScalingGroupName = "launch", "web-pool"
+	writeTestFile(t, filepath.Join(dir, "agent.sh"), RenderAgentScript(p), 0o700)
+
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "CLONE_SYNC_") && !strings.HasPrefix(kv, "PATH=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "PATH="+bin+":"+os.Getenv("PATH"), "CLONE_SYNC_IMDS_ENDPOINT="+imds.URL, "CLONE_SYNC_RUN_DIR="+filepath.Join(dir, "run"))
+	for range 2 {
+		cmd := exec.Command("bash", filepath.Join(dir, "agent.sh"))
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("agent: %v\n%s", err, out)
+		}
+	}
+
+	calls, _ := os.ReadFile(awsLog)
+	wantCalls := "--region eu-west-1 ssm get-parameter --name /clone/web/paths --with-decryption --query Parameter.Value --output text \n" +
+		"--region eu-west-1 ssm get-parameter --name /clone/web/key --with-decryption --query Parameter.Value --output text \n" +
+		"--region eu-west-1 autoscaling complete-lifecycle-action --lifecycle-hook-name launch --auto-scaling-group-name web-pool --lifecycle-action-result CONTINUE --instance-id i-0123456789abcdef0 \n"
+	wantCalls += strings.Join(strings.Split(wantCalls, "\n")[:2], "\n") + "\n"
+	if string(calls) != wantCalls {
+		t.Errorf("aws calls:\n%s\nwant:\n%s", calls, wantCalls)
+	}
+	argv, _ := os.ReadFile(rsyncLog)
+	if !strings.Contains(string(argv), "\nclone-sync@10.9.8.7:./\n"+filepath.Join(dir, "www")+"/\n") {
+		t.Errorf("rsync did not pull from the env file's master address:\n%s", argv)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run", "key")); !os.IsNotExist(err) {
+		t.Errorf("the private key outlived the run: %v", err)
+	}
+	s, err := os.ReadFile(p.StatusFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status agentStatus
+	if err := json.Unmarshal(s, &status); err != nil {
+		t.Fatal(err)
+	}
+	if status.ExitCode != 0 || status.BytesTransferred != 1234 || status.LifecycleHook != "completed" || status.LastSuccess == nil {
+		t.Errorf("status: %s", s)
+	}
+}
+
+type agentStatus struct {
+	Policy           string  `json:"policy"`
+	LastRun          string  `json:"last_run"`
+	LastSuccess      *string `json:"last_success"`
+	ExitCode         int     `json:"exit_code"`
+	BytesTransferred int64   `json:"bytes_transferred"`
+	LifecycleHook    string  `json:"lifecycle_hook"`
+}
+
+func writeTestFile(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+}
