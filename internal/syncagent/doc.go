@@ -22,10 +22,14 @@
 // every source (a single source is its own root). Sources sharing nothing
 // but "/" are refused rather than exposing the master's whole file system.
 // The path document carries ROOT and the agent requests every source
-// relative to it ("./www/" for /srv/app/www under /srv/app). When the
-// sources change so that ROOT changes, the authorized key line changes too
-// and must be reinstalled on the master; until then the agent refuses
-// sources outside the old root.
+// relative to it ("./www/" for /srv/app/www under /srv/app).
+//
+// The document's root and the installed line's root must match, and the
+// agent cannot check that: a document whose root is deeper than the key's
+// would pull the key's whole root. So treat the root as part of the key:
+// when new sources change SyncRoot, generate a new key, install its line in
+// place of the old one, then write the key and path parameters; a clone
+// holding the old key fails to log in instead of pulling the wrong tree.
 //
 // # The clone side: the agent
 //
