@@ -38,7 +38,7 @@ var (
 	instanceIDRegexp = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	imageIDRegexp    = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	imageSetIDRegexp = regexp.MustCompile(`^cis-[0-9a-f]{17}$`)
-	// AMI names allow letters, digits, spaces and ( ) [ ] . / - ' @ _
+	// AMI names allow letters, digits, spaces and the characters ()[]./-'@_.
 	amiNamePrefixRegexp = regexp.MustCompile(`^[a-zA-Z0-9()\[\] ./'@_-]+$`)
 )
 

@@ -53,12 +53,11 @@ func listValue(items []string) types.List {
 	return types.ListValueMust(types.StringType, elems)
 }
 
-// durationValidator checks a Go duration string lies within [min, max]; max
+// durationValidator checks a Go duration string lies within [lo, hi]; hi
 // 0 means no upper bound.
 type durationValidator struct{ min, max time.Duration }
 
-func durationBetween(min, max time.Duration) validator.String { return durationValidator{min, max} }
-func durationAtLeast(min time.Duration) validator.String      { return durationValidator{min: min} }
+func durationBetween(lo, hi time.Duration) validator.String { return durationValidator{lo, hi} }
 
 func (v durationValidator) Description(context.Context) string {
 	if v.max == 0 {

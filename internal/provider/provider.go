@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
-	"github.com/hashicorp/aws-sdk-go-base/v2"
+	awsbase "github.com/hashicorp/aws-sdk-go-base/v2"
 	awsbasediag "github.com/hashicorp/aws-sdk-go-base/v2/diag"
 	"github.com/hashicorp/aws-sdk-go-base/v2/logging"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
