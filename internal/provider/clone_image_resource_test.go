@@ -399,3 +399,43 @@ func testAccCheckCloneImageDestroy(t *testing.T) resource.TestCheckFunc {
 		return nil
 	}
 }
+
+// TestAccCloneImage_readCalls proves Read costs one DescribeImages call for
+// the whole set, however long its history.
+func TestAccCloneImage_readCalls(t *testing.T) {
+	acctest.SkipUnlessAcc(t)
+	world := acctest.World(t, "tf-acc-test-images")
+	proxy := acctest.NewProxy(t)
+	name := acctest.RandomName(8)
+	cfg := func(release string) string {
+		return fmt.Sprintf("provider \"clone\" {\n  endpoints {\n    ec2 = %q\n  }\n}\n", proxy.URL) +
+			testAccCloneImageConfig(name, world.MasterInstanceID, release, 2, "")
+	}
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckCloneImageDestroy(t),
+		Steps: []resource.TestStep{
+			{Config: cfg("v1")},
+			{Config: cfg("v2")},
+			{Config: cfg("v3")},
+			{
+				PreConfig:    proxy.Reset,
+				RefreshState: true,
+				Check: func(*terraform.State) error {
+					var ec2Calls []string
+					for _, c := range proxy.Calls() {
+						if c.Service == "ec2" {
+							ec2Calls = append(ec2Calls, c.Action)
+						}
+					}
+					if len(ec2Calls) != 1 || ec2Calls[0] != "DescribeImages" {
+						return fmt.Errorf("refresh of a 3-image set made EC2 calls %v, want exactly [DescribeImages]", ec2Calls)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
