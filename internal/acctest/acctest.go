@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/emulator"
@@ -39,6 +41,13 @@ var (
 // Main prepares the test cloud and runs the tests. Without TF_ACC it only
 // runs the unit tests: nothing is started or seeded.
 func Main(m *testing.M) int {
+	flag.Parse()
+	if f := flag.Lookup("sweep"); f != nil && f.Value.String() != "" {
+		// Sweepers run against the cloud you point them at
+		// (CLONE_ACC_ENDPOINT or real AWS); they delete only tf-acc-test-*.
+		resource.TestMain(m)
+		return 0
+	}
 	if err := findTerraform(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
