@@ -86,7 +86,7 @@ func setup() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := emulator.Start(ctx, emulator.Options{CacheDir: repoCacheDir(), Log: logFile})
+	srv, err := emulator.Start(ctx, emulator.Options{Port: emulator.AnyPort, CacheDir: repoCacheDir(), Log: logFile})
 	if err != nil {
 		logFile.Close()
 		return nil, err

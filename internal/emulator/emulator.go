@@ -20,6 +20,9 @@ import (
 // DefaultPort is LocalStack's edge port, so the same suite runs against LocalStack.
 const DefaultPort = 4566
 
+// AnyPort asks for any free port.
+const AnyPort = -1
+
 const (
 	defaultStartTimeout = 90 * time.Second
 	stopGrace           = 10 * time.Second
@@ -31,7 +34,9 @@ type Options struct {
 	// Host defaults to 127.0.0.1. Anything that is not loopback is refused:
 	// moto accepts any credentials.
 	Host string
-	// Port 0 means 4566 if it is free, otherwise any free port.
+	// Port 0 means 4566 if it is free, otherwise any free port; AnyPort
+	// means any free port, never 4566 (tests use it so they never collide
+	// with a demo or with each other on the default port).
 	Port int
 	// CacheDir is the repository's ignored cache directory; a venv with moto
 	// may live in CacheDir/venv. Empty means no venv is looked for or made.
@@ -134,7 +139,7 @@ func (o Options) withDefaults() (Options, error) {
 	if !isLoopback(o.Host) {
 		return o, fmt.Errorf("emulator host %q is not a loopback address: moto accepts any credentials, so it may only listen on 127.0.0.1, ::1 or localhost", o.Host)
 	}
-	if o.Port < 0 || o.Port > 65535 {
+	if o.Port < AnyPort || o.Port > 65535 {
 		return o, fmt.Errorf("emulator port %d is out of range", o.Port)
 	}
 	if o.Log == nil {
@@ -156,11 +161,13 @@ func endpointFor(host string, port int) string {
 }
 
 func pickPort(host string, port int) (int, error) {
-	if port != 0 {
+	if port > 0 {
 		return port, nil
 	}
-	if l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(DefaultPort))); err == nil {
-		return DefaultPort, l.Close()
+	if port == 0 {
+		if l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(DefaultPort))); err == nil {
+			return DefaultPort, l.Close()
+		}
 	}
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
@@ -174,7 +181,7 @@ func pickPort(host string, port int) (int, error) {
 // exits early, which is what losing the race for that port looks like.
 func launch(ctx context.Context, o Options, bin string, detached bool, out io.Writer) (*Server, error) {
 	attempts := 1
-	if o.Port == 0 {
+	if o.Port <= 0 {
 		attempts = autoPortAttempts
 	}
 	if _, ok := ctx.Deadline(); !ok {

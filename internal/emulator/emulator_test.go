@@ -64,7 +64,7 @@ func TestStart_answersAndStops(t *testing.T) {
 	t.Parallel()
 	ctx := startCtx(t)
 
-	s, err := Start(ctx, Options{})
+	s, err := Start(ctx, Options{Port: AnyPort})
 	if err != nil {
 		t.Fatal(err)
 	}

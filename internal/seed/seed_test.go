@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	srv, err := emulator.Start(ctx, emulator.Options{CacheDir: filepath.Join("..", "..", ".cache")})
+	srv, err := emulator.Start(ctx, emulator.Options{Port: emulator.AnyPort, CacheDir: filepath.Join("..", "..", ".cache")})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the emulator:", err)
