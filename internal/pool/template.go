@@ -264,4 +264,3 @@ func FindMaster(ctx context.Context, client *ec2.Client, id string) (Master, err
 	}
 	return Master{}, NotFound("master instance", id)
 }
-

@@ -244,12 +244,14 @@ func (p *CloneProvider) Configure(ctx context.Context, req provider.ConfigureReq
 func (p *CloneProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewCloneImageResource,
+		NewClonePoolResource,
 	}
 }
 
 func (p *CloneProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		NewCloneImageDataSource,
+		NewClonePoolDataSource,
 	}
 }
 

@@ -1,0 +1,138 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+)
+
+var (
+	_ datasource.DataSource              = &ClonePoolDataSource{}
+	_ datasource.DataSourceWithConfigure = &ClonePoolDataSource{}
+)
+
+// NewClonePoolDataSource is the clone_pool data source constructor.
+func NewClonePoolDataSource() datasource.DataSource {
+	return &ClonePoolDataSource{}
+}
+
+// ClonePoolDataSource reports the clones of a pool and their health.
+type ClonePoolDataSource struct {
+	client *conns.AWSClient
+}
+
+func (d *ClonePoolDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_pool"
+}
+
+func (d *ClonePoolDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	strings := func(desc string) schema.ListAttribute {
+		return schema.ListAttribute{ElementType: types.StringType, Computed: true, MarkdownDescription: desc}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The clones of a `clone_pool` and their health in every load balancer the pool is attached to.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the pool.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(poolNameRegexp, "must be 1-64 letters, digits and hyphens, not starting or ending with a hyphen")},
+			},
+			"id":                      schema.StringAttribute{Computed: true, MarkdownDescription: "The pool name."},
+			"launch_template_id":      schema.StringAttribute{Computed: true, MarkdownDescription: "The pool's launch template."},
+			"launch_template_version": schema.StringAttribute{Computed: true, MarkdownDescription: "The launch template version the group launches."},
+			"min_size":                schema.Int64Attribute{Computed: true, MarkdownDescription: "Fewest clones the group keeps."},
+			"max_size":                schema.Int64Attribute{Computed: true, MarkdownDescription: "Most clones the group may run."},
+			"desired_capacity":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Clones the group aims to run."},
+			"target_group_arns":       strings("Target groups the pool is attached to, sorted."),
+			"classic_elb_names":       strings("Classic load balancers the pool is attached to, sorted."),
+			"instance_ids":            strings("The clones in the group, sorted."),
+			"healthy_instance_ids":    strings("Clones healthy in every attached load balancer, sorted."),
+			"healthy_count":           schema.Int64Attribute{Computed: true, MarkdownDescription: "How many clones are healthy in every attached load balancer."},
+			"unhealthy": schema.MapAttribute{
+				ElementType:         types.ListType{ElemType: types.StringType},
+				Computed:            true,
+				MarkdownDescription: "For each clone not healthy everywhere, where and why: `[\"tg-web: unhealthy (Target.Timeout)\"]`.",
+			},
+		},
+	}
+}
+
+func (d *ClonePoolDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	client, diags := clientFrom(req.ProviderData, "Data Source")
+	resp.Diagnostics.Append(diags...)
+	d.client = client
+}
+
+func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var data clonePoolDataSourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx = d.client.Context(ctx)
+	name := data.Name.ValueString()
+	summary := fmt.Sprintf("Reading Clone Pool (%s)", name)
+
+	g, err := pool.FindGroup(ctx, d.client.AutoScaling, pool.NamesFor(name).Group)
+	if errors.Is(err, pool.ErrNotFound) {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("no clone pool named %q: its Auto Scaling group does not exist", name))
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	clients := pool.Clients{AutoScaling: d.client.AutoScaling, ELBV2: d.client.ELBV2, ELB: d.client.ELB}
+	report, err := clients.Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	ids := g.ServingIDs()
+	healthy := report.Healthy(ids)
+	unhealthy := map[string]attr.Value{}
+	for id, where := range report.Unhealthy(ids) {
+		unhealthy[id] = listValue(where)
+	}
+
+	data.ID = types.StringValue(name)
+	data.LaunchTemplateID = types.StringValue(g.LaunchTemplateID)
+	data.LaunchTemplateVersion = types.StringValue(g.LaunchTemplateVersion)
+	data.MinSize = types.Int64Value(g.MinSize)
+	data.MaxSize = types.Int64Value(g.MaxSize)
+	data.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
+	data.TargetGroupARNs = listValue(slices.Sorted(slices.Values(g.TargetGroupARNs)))
+	data.ClassicELBNames = listValue(slices.Sorted(slices.Values(g.ClassicELBNames)))
+	data.InstanceIDs = listValue(ids)
+	data.HealthyInstanceIDs = listValue(healthy)
+	data.HealthyCount = types.Int64Value(int64(len(healthy)))
+	data.Unhealthy = types.MapValueMust(types.ListType{ElemType: types.StringType}, unhealthy)
+	resp.Diagnostics.Append(resp.State.Set(ctx, data)...)
+}
+
+type clonePoolDataSourceModel struct {
+	Name                  types.String `tfsdk:"name"`
+	ID                    types.String `tfsdk:"id"`
+	LaunchTemplateID      types.String `tfsdk:"launch_template_id"`
+	LaunchTemplateVersion types.String `tfsdk:"launch_template_version"`
+	MinSize               types.Int64  `tfsdk:"min_size"`
+	MaxSize               types.Int64  `tfsdk:"max_size"`
+	DesiredCapacity       types.Int64  `tfsdk:"desired_capacity"`
+	TargetGroupARNs       types.List   `tfsdk:"target_group_arns"`
+	ClassicELBNames       types.List   `tfsdk:"classic_elb_names"`
+	InstanceIDs           types.List   `tfsdk:"instance_ids"`
+	HealthyInstanceIDs    types.List   `tfsdk:"healthy_instance_ids"`
+	HealthyCount          types.Int64  `tfsdk:"healthy_count"`
+	Unhealthy             types.Map    `tfsdk:"unhealthy"`
+}

@@ -1,0 +1,1648 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
+)
+
+const (
+	defaultPoolCreateTimeout = 15 * time.Minute
+	defaultPoolUpdateTimeout = 15 * time.Minute
+	defaultPoolDeleteTimeout = 15 * time.Minute
+
+	// privateMasterRegistrations records where the pool itself registered
+	// the master, so destroy deregisters it only there.
+	privateMasterRegistrations = "master_registrations"
+	// tagMasterAttached marks a group whose master serves behind its load
+	// balancers; import reads it back.
+	tagMasterAttached = "clone:master-attached"
+)
+
+var (
+	subnetIDRegexp       = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	securityGroupRegexp  = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	instanceTypeRegexp   = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
+	targetGroupARNRegexp = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}$`)
+	listenerARNRegexp    = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/(app|net)/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`)
+	classicELBNameRegexp = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
+	poolNameRegexp       = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$`)
+	profileRegexp        = regexp.MustCompile(`^(arn:aws[a-z-]*:iam::\d{12}:instance-profile/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$`)
+	pathPatternRegexp    = regexp.MustCompile(`^[A-Za-z0-9_\-.$/~"'@:+&()!,;=*?]{1,128}$`)
+	absolutePathRegexp   = regexp.MustCompile(`^/[^\x00-\x1f\x7f]*[^/]$`)
+	unitNameRegexp       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}$`)
+)
+
+var (
+	_ resource.Resource                   = &ClonePoolResource{}
+	_ resource.ResourceWithConfigure      = &ClonePoolResource{}
+	_ resource.ResourceWithImportState    = &ClonePoolResource{}
+	_ resource.ResourceWithModifyPlan     = &ClonePoolResource{}
+	_ resource.ResourceWithValidateConfig = &ClonePoolResource{}
+)
+
+// NewClonePoolResource is the clone_pool constructor.
+func NewClonePoolResource() resource.Resource {
+	return &ClonePoolResource{}
+}
+
+// ClonePoolResource runs the clone fleet behind the load balancer.
+type ClonePoolResource struct {
+	client *conns.AWSClient
+}
+
+func (r *ClonePoolResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_pool"
+}
+
+func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The clone fleet behind the load balancer: a versioned launch template (IMDSv2 required, " +
+			"root volume encrypted) and an Auto Scaling group started from an image of the master, attached to " +
+			"target groups and classic load balancers. Create and scale-out return once the pool's own instances " +
+			"are healthy in every attached load balancer; scale-in returns once retired instances are out of all of " +
+			"them. The optional `master` block serves the master too, routes write paths to it through a " +
+			"master-only target group and listener rule, tells clones the master's address, disables the " +
+			"master's services on clones and guards the master with an EC2 auto-recovery alarm.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The pool name.",
+				PlanModifiers:       stable,
+			},
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "Name of the pool, its Auto Scaling group and its launch template; the master target group " +
+					"and recovery alarm are named after it. 1-64 letters, digits and hyphens. Changing it replaces the pool.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:    []validator.String{stringvalidator.RegexMatches(poolNameRegexp, "must be 1-64 letters, digits and hyphens, not starting or ending with a hyphen")},
+			},
+			"image_id": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "AMI the clones start from, usually `clone_image.x.image_id`. A change creates a new launch template version.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(imageIDRegexp, "must be an AMI id such as ami-0123456789abcdef0")},
+			},
+			"instance_type": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EC2 instance type of the clones, such as `t3.micro`.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(instanceTypeRegexp, "must be an EC2 instance type such as t3.micro")},
+			},
+			"subnet_ids": schema.ListAttribute{
+				ElementType:         types.StringType,
+				Required:            true,
+				MarkdownDescription: "Subnets the group launches clones in, without duplicates.",
+				Validators: []validator.List{
+					listvalidator.SizeAtLeast(1),
+					listvalidator.UniqueValues(),
+					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(subnetIDRegexp, "must be a subnet id such as subnet-0123456789abcdef0")),
+				},
+			},
+			"security_group_ids": schema.SetAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Security groups of the clones.",
+				Validators: []validator.Set{
+					setvalidator.SizeBetween(1, 5),
+					setvalidator.ValueStringsAre(stringvalidator.RegexMatches(securityGroupRegexp, "must be a security group id such as sg-0123456789abcdef0")),
+				},
+			},
+			"key_name": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "EC2 key pair for SSH access to the clones.",
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 255)},
+			},
+			"iam_instance_profile": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Instance profile of the clones, by name or ARN.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(profileRegexp, "must be an instance profile name or ARN")},
+			},
+			"user_data": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Your own user data (a cloud-config document or a script). The pool adds its own cloud-init " +
+					"parts (master address, disabled services) and sends one MIME multipart document, identical byte for " +
+					"byte for an identical configuration. Do not pass a multipart document yourself.",
+				Validators: []validator.String{stringvalidator.LengthAtMost(16 * 1024)},
+			},
+			"min_size": schema.Int64Attribute{
+				Required:            true,
+				MarkdownDescription: "Fewest clones the group keeps.",
+				Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+			},
+			"max_size": schema.Int64Attribute{
+				Required:            true,
+				MarkdownDescription: "Most clones the group may run.",
+				Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+			},
+			"desired_capacity": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Clones to run. Left out, the pool starts with `min_size` and afterwards leaves capacity " +
+					"to autoscaling: a changed desired capacity is then not a diff.",
+				Validators:    []validator.Int64{int64validator.Between(0, 10000)},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"target_group_arns": schema.SetAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "ALB/NLB target groups the pool is attached to. Attaching or detaching one is an in-place update.",
+				Validators: []validator.Set{setvalidator.ValueStringsAre(
+					stringvalidator.RegexMatches(targetGroupARNRegexp, "must be a target group ARN"))},
+			},
+			"classic_elb_names": schema.SetAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Classic load balancers the pool is attached to, together with `target_group_arns` if you like.",
+				Validators: []validator.Set{setvalidator.ValueStringsAre(
+					stringvalidator.RegexMatches(classicELBNameRegexp, "must be a classic load balancer name"))},
+			},
+			"wait_for_healthy": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Wait on create and scale-out until every clone of the pool is healthy in every attached " +
+					"load balancer (default `true`). On timeout the error names which clones are unhealthy where.",
+			},
+			"tags": schema.MapAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Tags for the group (propagated to the clones), the launch template, the master target group, the write rule and the alarm. Merged over the provider's `default_tags`.",
+				Validators:          tagsValidators(),
+			},
+			"tags_all": schema.MapAttribute{
+				ElementType:         types.StringType,
+				Computed:            true,
+				MarkdownDescription: "`tags` merged over the provider's `default_tags`.",
+			},
+			"launch_template_id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The pool's launch template.",
+				PlanModifiers:       stable,
+			},
+			"launch_template_version": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "The launch template version the group launches. Image, instance type, user data or master changes create a new one.",
+			},
+			"instance_ids": schema.ListAttribute{
+				ElementType:         types.StringType,
+				Computed:            true,
+				MarkdownDescription: "The clones in the group, sorted.",
+			},
+			"healthy_count": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "How many clones are healthy in every attached load balancer.",
+			},
+			"master_target_group_arn": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The master-only target group, when `master.write_paths` is set.",
+			},
+			"write_rule_arn": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The listener rule routing `master.write_paths` to the master, when set.",
+			},
+			// sync_policy_id (clone_sync_policy) belongs here once internal/syncstore
+			// provides LoadPolicy; see clonePoolResourceModel.
+		},
+		Blocks: map[string]schema.Block{
+			"master": schema.ListNestedBlock{
+				MarkdownDescription: "The master server the clones were made from.",
+				Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"instance_id": schema.StringAttribute{
+							Required:            true,
+							MarkdownDescription: "The master instance.",
+							Validators:          []validator.String{stringvalidator.RegexMatches(instanceIDRegexp, "must be an EC2 instance id such as i-0123456789abcdef0")},
+						},
+						"attach_to_load_balancers": schema.BoolAttribute{
+							Optional: true,
+							Computed: true,
+							Default:  booldefault.StaticBool(false),
+							MarkdownDescription: "Register the master in the pool's target groups and classic load balancers too, so it " +
+								"keeps serving. Destroy deregisters it only where the pool registered it.",
+						},
+						"write_paths": schema.ListAttribute{
+							ElementType: types.StringType,
+							Optional:    true,
+							MarkdownDescription: "Path patterns (such as `/upload/*`) routed to the master only, through a master-only " +
+								"target group and a rule on `listener_arn`. Needs `listener_arn` and `rule_priority`.",
+							Validators: []validator.List{
+								listvalidator.SizeBetween(1, 5),
+								listvalidator.UniqueValues(),
+								listvalidator.ValueStringsAre(stringvalidator.RegexMatches(pathPatternRegexp, "must be an ALB path pattern of at most 128 characters")),
+								listvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("listener_arn"), path.MatchRelative().AtParent().AtName("rule_priority")),
+							},
+						},
+						"listener_arn": schema.StringAttribute{
+							Optional:            true,
+							MarkdownDescription: "ALB listener that gets the write rule.",
+							Validators: []validator.String{
+								stringvalidator.RegexMatches(listenerARNRegexp, "must be a load balancer listener ARN"),
+								stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
+							},
+						},
+						"rule_priority": schema.Int64Attribute{
+							Optional:            true,
+							MarkdownDescription: "Priority of the write rule on the listener, 1 to 50000.",
+							Validators: []validator.Int64{
+								int64validator.Between(1, 50000),
+								int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
+							},
+						},
+						"env_file": schema.StringAttribute{
+							Optional:            true,
+							MarkdownDescription: "Absolute path where clones find `MASTER_ADDRESS` (the master's private IP) and `MASTER_INSTANCE_ID`, written at boot.",
+							Validators:          []validator.String{stringvalidator.RegexMatches(absolutePathRegexp, "must be an absolute path to a file")},
+						},
+						"disable_services": schema.ListAttribute{
+							ElementType:         types.StringType,
+							Optional:            true,
+							MarkdownDescription: "systemd units (such as `mysql`) stopped and masked on every clone at boot: the database stays on the master.",
+							Validators: []validator.List{
+								listvalidator.UniqueValues(),
+								listvalidator.ValueStringsAre(stringvalidator.RegexMatches(unitNameRegexp, "must be a systemd unit name")),
+							},
+						},
+						"recovery_alarm": schema.BoolAttribute{
+							Optional: true,
+							Computed: true,
+							Default:  booldefault.StaticBool(false),
+							MarkdownDescription: "Create a CloudWatch alarm that recovers the master (`arn:aws:automate:REGION:ec2:recover`) " +
+								"when its system status check fails twice in a row.",
+						},
+					},
+				},
+			},
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *ClonePoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	client, diags := clientFrom(req.ProviderData, "Resource")
+	resp.Diagnostics.Append(diags...)
+	r.client = client
+}
+
+func (r *ClonePoolResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg clonePoolResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for _, e := range validateSizes(cfg.MinSize, cfg.MaxSize, cfg.DesiredCapacity) {
+		resp.Diagnostics.AddAttributeError(e.path, "Invalid Clone Pool size", e.msg)
+	}
+}
+
+type attrError struct {
+	path path.Path
+	msg  string
+}
+
+// validateSizes checks min <= max and min <= desired <= max for the known values.
+func validateSizes(minSize, maxSize, desired types.Int64) []attrError {
+	var errs []attrError
+	known := func(v types.Int64) bool { return !v.IsNull() && !v.IsUnknown() }
+	if known(minSize) && known(maxSize) && minSize.ValueInt64() > maxSize.ValueInt64() {
+		errs = append(errs, attrError{path.Root("min_size"),
+			fmt.Sprintf("min_size (%d) must not exceed max_size (%d).", minSize.ValueInt64(), maxSize.ValueInt64())})
+	}
+	if known(desired) {
+		d := desired.ValueInt64()
+		if (known(minSize) && d < minSize.ValueInt64()) || (known(maxSize) && d > maxSize.ValueInt64()) {
+			errs = append(errs, attrError{path.Root("desired_capacity"),
+				fmt.Sprintf("desired_capacity (%d) must lie within [min_size, max_size] = [%s, %s].", d, minSize, maxSize)})
+		}
+	}
+	return errs
+}
+
+func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.client == nil {
+		return
+	}
+	var plan, config clonePoolResourceModel
+	var state *clonePoolResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	if plan.Tags.IsUnknown() {
+		plan.TagsAll = types.MapUnknown(types.StringType)
+	} else {
+		tags, diags := stringMap(ctx, plan.Tags)
+		resp.Diagnostics.Append(diags...)
+		plan.TagsAll = mapValue(r.client.AllTags(tags))
+	}
+
+	pm := plan.master()
+	if pm == nil || pm.WritePaths.IsNull() {
+		plan.MasterTargetGroupARN = types.StringNull()
+		plan.WriteRuleARN = types.StringNull()
+	}
+	if state == nil {
+		if config.DesiredCapacity.IsNull() {
+			plan.DesiredCapacity = plan.MinSize
+		}
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+		return
+	}
+
+	if config.DesiredCapacity.IsNull() && !plan.DesiredCapacity.IsUnknown() && !plan.MinSize.IsUnknown() && !plan.MaxSize.IsUnknown() {
+		d := plan.DesiredCapacity.ValueInt64()
+		if plan.DesiredCapacity.IsNull() {
+			d = plan.MinSize.ValueInt64()
+		}
+		plan.DesiredCapacity = types.Int64Value(min(max(d, plan.MinSize.ValueInt64()), plan.MaxSize.ValueInt64()))
+	}
+
+	if templateChanged(&plan, state) {
+		plan.LaunchTemplateVersion = types.Int64Unknown()
+	} else {
+		plan.LaunchTemplateVersion = state.LaunchTemplateVersion
+	}
+	if om := state.master(); pm != nil && !pm.WritePaths.IsNull() {
+		plan.MasterTargetGroupARN = state.MasterTargetGroupARN
+		plan.WriteRuleARN = state.WriteRuleARN
+		if om == nil || !pm.ListenerARN.Equal(om.ListenerARN) || state.WriteRuleARN.IsNull() {
+			plan.WriteRuleARN = types.StringUnknown()
+		}
+		if state.MasterTargetGroupARN.IsNull() {
+			plan.MasterTargetGroupARN = types.StringUnknown()
+		}
+	}
+	if fleetChanged(&plan, state) {
+		plan.InstanceIDs = types.ListUnknown(types.StringType)
+		plan.HealthyCount = types.Int64Unknown()
+	} else {
+		plan.InstanceIDs = state.InstanceIDs
+		plan.HealthyCount = state.HealthyCount
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+}
+
+// templateChanged tells whether the plan needs a new launch template version.
+func templateChanged(plan, state *clonePoolResourceModel) bool {
+	if state.LaunchTemplateID.IsNull() || state.LaunchTemplateVersion.IsNull() {
+		return true
+	}
+	for _, p := range [][2]attr.Value{
+		{plan.ImageID, state.ImageID}, {plan.InstanceType, state.InstanceType}, {plan.KeyName, state.KeyName},
+		{plan.IAMInstanceProfile, state.IAMInstanceProfile}, {plan.SecurityGroupIDs, state.SecurityGroupIDs},
+		{plan.UserData, state.UserData},
+	} {
+		if !p[0].Equal(p[1]) {
+			return true
+		}
+	}
+	pm, om := plan.master(), state.master()
+	if (pm == nil) != (om == nil) {
+		return pm.rendersUserData() || om.rendersUserData()
+	}
+	if pm == nil {
+		return false
+	}
+	return !pm.InstanceID.Equal(om.InstanceID) || !pm.EnvFile.Equal(om.EnvFile) || !pm.DisableServices.Equal(om.DisableServices)
+}
+
+// fleetChanged tells whether the apply can change which clones run or how
+// healthy they are.
+func fleetChanged(plan, state *clonePoolResourceModel) bool {
+	if plan.LaunchTemplateVersion.IsUnknown() {
+		return true
+	}
+	for _, p := range [][2]attr.Value{
+		{plan.SubnetIDs, state.SubnetIDs}, {plan.MinSize, state.MinSize}, {plan.MaxSize, state.MaxSize},
+		{plan.DesiredCapacity, state.DesiredCapacity}, {plan.TargetGroupARNs, state.TargetGroupARNs},
+		{plan.ClassicELBNames, state.ClassicELBNames},
+	} {
+		if !p[0].Equal(p[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *ClonePoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan clonePoolResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultPoolCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
+	defer cancel()
+	name := plan.Name.ValueString()
+	ctx = tflog.SetField(ctx, "clone_pool", name)
+
+	plan.ID = types.StringValue(name)
+	regs, created, err := r.converge(ctx, &plan, nil, nil)
+	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, regs)...)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Creating Clone Pool (%s)", name), err.Error())
+		if created {
+			plan.settleUnknowns()
+			resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		}
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *ClonePoolResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state clonePoolResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := state.ID.ValueString()
+	ctx = tflog.SetField(r.client.Context(ctx), "clone_pool", name)
+	gone, err := r.read(ctx, &state)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Reading Clone Pool (%s)", name), err.Error())
+		return
+	}
+	if gone {
+		tflog.Warn(ctx, "Clone Pool not found: neither its Auto Scaling group nor its launch template exists; removing from state")
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state clonePoolResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, defaultPoolUpdateTimeout)
+	resp.Diagnostics.Append(diags...)
+	regs, diags := getRegistrations(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
+	defer cancel()
+	name := state.ID.ValueString()
+	ctx = tflog.SetField(ctx, "clone_pool", name)
+
+	regs, _, err := r.converge(ctx, &plan, &state, regs)
+	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, regs)...)
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Updating Clone Pool (%s)", name), err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *ClonePoolResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state clonePoolResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, defaultPoolDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	regs, diags := getRegistrations(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
+	defer cancel()
+	name := state.ID.ValueString()
+	ctx = tflog.SetField(ctx, "clone_pool", name)
+	if err := r.delete(ctx, &state, regs); err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Deleting Clone Pool (%s)", name), err.Error())
+	}
+}
+
+// ImportState takes the pool name and finds what the pool made from it.
+func (r *ClonePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ctx = r.client.Context(ctx)
+	name := strings.TrimSpace(req.ID)
+	summary := fmt.Sprintf("Importing Clone Pool (%s)", name)
+	if err := pool.ValidateName(name); err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	m, err := r.discover(ctx, name)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+func (r *ClonePoolResource) clients() pool.Clients {
+	return pool.Clients{AutoScaling: r.client.AutoScaling, ELBV2: r.client.ELBV2, ELB: r.client.ELB}
+}
+
+func progress(ctx context.Context, what string) func(string) {
+	return func(status string) {
+		tflog.Info(ctx, status, map[string]any{"waiting_for": what})
+	}
+}
+
+// converge makes AWS match plan; prior is nil on create. It fills the
+// plan's unknown computed values and reports whether the group exists.
+func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePoolResourceModel, regs []masterRegistration) ([]masterRegistration, bool, error) {
+	name := plan.Name.ValueString()
+	names := pool.NamesFor(name)
+	in, err := plan.expand(ctx)
+	if err != nil {
+		return regs, false, err
+	}
+	tags := r.ownTags(name, in.tagsAll)
+
+	var master *pool.Master
+	if pm := plan.master(); pm != nil {
+		m, err := pool.FindMaster(ctx, r.client.EC2, pm.InstanceID.ValueString())
+		if err != nil {
+			return regs, false, err
+		}
+		master = &m
+	}
+
+	if prior == nil || plan.LaunchTemplateVersion.IsUnknown() {
+		if err := r.putTemplate(ctx, plan, prior, in, master, tags); err != nil {
+			return regs, false, err
+		}
+	}
+
+	g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
+	switch {
+	case errors.Is(err, pool.ErrNotFound):
+		tflog.Info(ctx, "creating Auto Scaling group", map[string]any{"desired_capacity": in.desired})
+		err = r.createGroup(ctx, plan, in, tags)
+	case err == nil:
+		err = r.updateGroup(ctx, g, plan, prior, in, tags)
+	}
+	if err != nil {
+		return regs, false, err
+	}
+
+	regs, err = r.applyMaster(ctx, plan, prior, master, in, regs, tags)
+	if err != nil {
+		return regs, true, err
+	}
+
+	targets := pool.Targets(in.targetGroups, in.classicELBs)
+	if plan.WaitForHealthy.ValueBool() && plan.InstanceIDs.IsUnknown() {
+		if _, err := r.clients().WaitHealthy(ctx, names.Group, targets, int(in.desired), progress(ctx, "clones healthy")); err != nil {
+			return regs, true, fmt.Errorf("waiting for Clone Pool (%s) healthy: %w", name, err)
+		}
+	}
+	if plan.InstanceIDs.IsUnknown() || plan.HealthyCount.IsUnknown() {
+		g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
+		if err != nil {
+			return regs, true, err
+		}
+		report, err := r.clients().Health(ctx, targets)
+		if err != nil {
+			return regs, true, err
+		}
+		ids := g.ServingIDs()
+		plan.InstanceIDs = listValue(ids)
+		plan.HealthyCount = types.Int64Value(int64(len(report.Healthy(ids))))
+	}
+	return regs, true, nil
+}
+
+// ownTags are tags_all plus the pool's own marker.
+func (r *ClonePoolResource) ownTags(name string, tagsAll map[string]string) map[string]string {
+	out := maps.Clone(tagsAll)
+	out[pool.TagPool] = name
+	return out
+}
+
+func (r *ClonePoolResource) putTemplate(ctx context.Context, plan, prior *clonePoolResourceModel, in poolInput, master *pool.Master, tags map[string]string) error {
+	name := plan.Name.ValueString()
+	spec, err := r.templateSpec(ctx, plan, in, master)
+	if err != nil {
+		return err
+	}
+	id := ""
+	if prior != nil && !prior.LaunchTemplateID.IsNull() {
+		id = prior.LaunchTemplateID.ValueString()
+	}
+	if id == "" {
+		found, err := pool.FindTemplateByName(ctx, r.client.EC2, pool.NamesFor(name).LaunchTemplate)
+		switch {
+		case err == nil:
+			id = found
+		case !errors.Is(err, pool.ErrNotFound):
+			return err
+		}
+	}
+	var t pool.Template
+	if id == "" {
+		tflog.Info(ctx, "creating launch template", map[string]any{"image_id": spec.ImageID})
+		t, err = pool.CreateTemplate(ctx, r.client.EC2, pool.NamesFor(name).LaunchTemplate, spec, tags)
+	} else {
+		tflog.Info(ctx, "creating launch template version", map[string]any{"launch_template_id": id, "image_id": spec.ImageID})
+		t, err = pool.CreateTemplateVersion(ctx, r.client.EC2, id, spec)
+		if errors.Is(err, pool.ErrNotFound) || (err != nil && strings.Contains(err.Error(), "NotFound")) {
+			t, err = pool.CreateTemplate(ctx, r.client.EC2, pool.NamesFor(name).LaunchTemplate, spec, tags)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	plan.LaunchTemplateID = types.StringValue(t.ID)
+	plan.LaunchTemplateVersion = types.Int64Value(t.Version)
+	return nil
+}
+
+func (r *ClonePoolResource) templateSpec(ctx context.Context, plan *clonePoolResourceModel, in poolInput, master *pool.Master) (pool.TemplateSpec, error) {
+	parts, err := masterParts(plan.master(), master)
+	if err != nil {
+		return pool.TemplateSpec{}, err
+	}
+	doc, err := userdata.Assemble(parts, plan.UserData.ValueString())
+	if err != nil {
+		return pool.TemplateSpec{}, fmt.Errorf("assembling user data: %w", err)
+	}
+	root, err := pool.RootDeviceName(ctx, r.client.EC2, plan.ImageID.ValueString())
+	if err != nil {
+		return pool.TemplateSpec{}, err
+	}
+	return pool.TemplateSpec{
+		ImageID:            plan.ImageID.ValueString(),
+		InstanceType:       plan.InstanceType.ValueString(),
+		KeyName:            plan.KeyName.ValueString(),
+		IAMInstanceProfile: plan.IAMInstanceProfile.ValueString(),
+		SecurityGroupIDs:   in.securityGroups,
+		UserData:           doc,
+		RootDeviceName:     root,
+	}, nil
+}
+
+// masterParts renders the pool's cloud-init parts; sync_policy_id adds the
+// sync agent's part here once clone_sync_policy is available.
+func masterParts(pm *clonePoolMasterModel, master *pool.Master) ([]userdata.Part, error) {
+	if pm == nil || master == nil {
+		return nil, nil
+	}
+	var services []string
+	for _, v := range pm.DisableServices.Elements() {
+		if s, ok := v.(types.String); ok {
+			services = append(services, s.ValueString())
+		}
+	}
+	parts, err := userdata.MasterParts(userdata.MasterSettings{
+		Address:         master.PrivateIP,
+		InstanceID:      master.ID,
+		EnvFile:         pm.EnvFile.ValueString(),
+		DisableServices: services,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rendering the master's user data part: %w", err)
+	}
+	return parts, nil
+}
+
+func (r *ClonePoolResource) groupTags(name string, pm *clonePoolMasterModel, tags map[string]string) []astypes.Tag {
+	out := pool.GroupTags(name, tags)
+	if pm != nil {
+		out = append(out, astypes.Tag{
+			ResourceId: aws.String(name), ResourceType: aws.String("auto-scaling-group"),
+			Key: aws.String(pool.TagMaster), Value: aws.String(pm.InstanceID.ValueString()), PropagateAtLaunch: aws.Bool(false),
+		})
+		if pm.AttachToLoadBalancers.ValueBool() {
+			out = append(out, astypes.Tag{
+				ResourceId: aws.String(name), ResourceType: aws.String("auto-scaling-group"),
+				Key: aws.String(tagMasterAttached), Value: aws.String("true"), PropagateAtLaunch: aws.Bool(false),
+			})
+		}
+	}
+	return out
+}
+
+func (r *ClonePoolResource) createGroup(ctx context.Context, plan *clonePoolResourceModel, in poolInput, tags map[string]string) error {
+	name := plan.Name.ValueString()
+	input := &autoscaling.CreateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(name),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{
+			LaunchTemplateId: aws.String(plan.LaunchTemplateID.ValueString()),
+			Version:          aws.String(strconv.FormatInt(plan.LaunchTemplateVersion.ValueInt64(), 10)),
+		},
+		MinSize:                aws.Int32(int32(in.minSize)),
+		MaxSize:                aws.Int32(int32(in.maxSize)),
+		DesiredCapacity:        aws.Int32(int32(in.desired)),
+		VPCZoneIdentifier:      aws.String(strings.Join(in.subnets, ",")),
+		TargetGroupARNs:        in.targetGroups,
+		LoadBalancerNames:      in.classicELBs,
+		HealthCheckGracePeriod: aws.Int32(300),
+		Tags:                   r.groupTags(name, plan.master(), tags),
+	}
+	if len(in.targetGroups)+len(in.classicELBs) > 0 {
+		input.HealthCheckType = aws.String("ELB")
+	}
+	if _, err := r.client.AutoScaling.CreateAutoScalingGroup(ctx, input); err != nil {
+		return fmt.Errorf("creating Auto Scaling group %s: %w", name, err)
+	}
+	plan.DesiredCapacity = types.Int64Value(in.desired)
+	return nil
+}
+
+func (r *ClonePoolResource) updateGroup(ctx context.Context, g pool.Group, plan, prior *clonePoolResourceModel, in poolInput, tags map[string]string) error {
+	name := g.Name
+	c := r.clients()
+	version := strconv.FormatInt(plan.LaunchTemplateVersion.ValueInt64(), 10)
+	if g.LaunchTemplateID != plan.LaunchTemplateID.ValueString() || g.LaunchTemplateVersion != version {
+		if err := r.rollOut(ctx, g, plan.LaunchTemplateID.ValueString(), version); err != nil {
+			return err
+		}
+	}
+
+	if err := r.updateAttachments(ctx, g, in); err != nil {
+		return err
+	}
+
+	targets := pool.Targets(in.targetGroups, in.classicELBs)
+	serving := g.ServingIDs()
+	update := &autoscaling.UpdateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(name),
+		MinSize:              aws.Int32(int32(in.minSize)),
+		MaxSize:              aws.Int32(int32(in.maxSize)),
+		DesiredCapacity:      aws.Int32(int32(in.desired)),
+		VPCZoneIdentifier:    aws.String(strings.Join(in.subnets, ",")),
+	}
+	if len(in.targetGroups)+len(in.classicELBs) > 0 {
+		update.HealthCheckType = aws.String("ELB")
+	} else {
+		update.HealthCheckType = aws.String("EC2")
+	}
+	if retire := len(serving) - int(in.desired); retire > 0 {
+		images, err := pool.InstanceImages(ctx, r.client.EC2, serving)
+		if err != nil {
+			return err
+		}
+		retirees := pool.Retirees(serving, images, plan.ImageID.ValueString(), retire)
+		tflog.Info(ctx, fmt.Sprintf("scaling in: retiring %d of %d clones", len(retirees), len(serving)), map[string]any{"instance_ids": retirees})
+		if _, err := r.client.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+			AutoScalingGroupName: aws.String(name),
+			MinSize:              aws.Int32(int32(in.minSize)),
+			MaxSize:              aws.Int32(int32(max(in.maxSize, int64(len(serving))))),
+		}); err != nil {
+			return fmt.Errorf("updating Auto Scaling group %s: %w", name, err)
+		}
+		if err := c.Deregister(ctx, targets, retirees); err != nil {
+			return err
+		}
+		if err := c.WaitAbsent(ctx, targets, retirees, progress(ctx, "retired clones out of the load balancers")); err != nil {
+			return fmt.Errorf("waiting for retired clones of Clone Pool (%s) to leave the load balancers: %w", name, err)
+		}
+		if err := pool.Terminate(ctx, r.client.AutoScaling, retirees); err != nil {
+			return err
+		}
+	}
+	if _, err := r.client.AutoScaling.UpdateAutoScalingGroup(ctx, update); err != nil {
+		return fmt.Errorf("updating Auto Scaling group %s: %w", name, err)
+	}
+
+	had := map[string]string{}
+	for k, v := range g.Tags {
+		had[k] = v
+	}
+	want := map[string]string{}
+	for _, t := range r.groupTags(name, plan.master(), tags) {
+		want[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	if !maps.Equal(had, want) {
+		if err := pool.UpdateGroupTags(ctx, r.client.AutoScaling, name, had, want); err != nil {
+			return err
+		}
+		if err := updateMasterTagPropagation(ctx, r.client.AutoScaling, name, plan.master()); err != nil {
+			return err
+		}
+	}
+	if prior != nil && !prior.TagsAll.Equal(plan.TagsAll) && !plan.LaunchTemplateID.IsNull() {
+		oldTags := r.ownTags(name, mustStringMap(ctx, prior.TagsAll))
+		if err := pool.RetagTemplate(ctx, r.client.EC2, plan.LaunchTemplateID.ValueString(), oldTags, tags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateMasterTagPropagation keeps the pool's own bookkeeping tags off the clones.
+func updateMasterTagPropagation(ctx context.Context, client *autoscaling.Client, name string, pm *clonePoolMasterModel) error {
+	if pm == nil {
+		return nil
+	}
+	tags := []astypes.Tag{{
+		ResourceId: aws.String(name), ResourceType: aws.String("auto-scaling-group"),
+		Key: aws.String(pool.TagMaster), Value: aws.String(pm.InstanceID.ValueString()), PropagateAtLaunch: aws.Bool(false),
+	}}
+	if pm.AttachToLoadBalancers.ValueBool() {
+		tags = append(tags, astypes.Tag{
+			ResourceId: aws.String(name), ResourceType: aws.String("auto-scaling-group"),
+			Key: aws.String(tagMasterAttached), Value: aws.String("true"), PropagateAtLaunch: aws.Bool(false),
+		})
+	}
+	if _, err := client.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: tags}); err != nil {
+		return fmt.Errorf("tagging Auto Scaling group %s: %w", name, err)
+	}
+	return nil
+}
+
+// rollOut moves the group to a new launch template version. For now new
+// clones use it and running ones stay; the rolling_update orchestration
+// (batch replace, health-gated, with rollback) plugs in here.
+func (r *ClonePoolResource) rollOut(ctx context.Context, g pool.Group, templateID, version string) error {
+	tflog.Info(ctx, "setting the group's launch template version", map[string]any{"launch_template_id": templateID, "version": version})
+	_, err := r.client.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(g.Name),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{
+			LaunchTemplateId: aws.String(templateID),
+			Version:          aws.String(version),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("setting launch template %s version %s on Auto Scaling group %s: %w", templateID, version, g.Name, err)
+	}
+	return nil
+}
+
+func (r *ClonePoolResource) updateAttachments(ctx context.Context, g pool.Group, in poolInput) error {
+	name := g.Name
+	addTG, dropTG := diffStrings(g.TargetGroupARNs, in.targetGroups)
+	addELB, dropELB := diffStrings(g.ClassicELBNames, in.classicELBs)
+	if len(addTG) > 0 {
+		tflog.Info(ctx, "attaching target groups", map[string]any{"target_group_arns": addTG})
+		if _, err := r.client.AutoScaling.AttachLoadBalancerTargetGroups(ctx, &autoscaling.AttachLoadBalancerTargetGroupsInput{
+			AutoScalingGroupName: aws.String(name), TargetGroupARNs: addTG,
+		}); err != nil {
+			return fmt.Errorf("attaching target groups %v to Auto Scaling group %s: %w", addTG, name, err)
+		}
+	}
+	if len(addELB) > 0 {
+		tflog.Info(ctx, "attaching classic load balancers", map[string]any{"classic_elb_names": addELB})
+		if _, err := r.client.AutoScaling.AttachLoadBalancers(ctx, &autoscaling.AttachLoadBalancersInput{
+			AutoScalingGroupName: aws.String(name), LoadBalancerNames: addELB,
+		}); err != nil {
+			return fmt.Errorf("attaching classic load balancers %v to Auto Scaling group %s: %w", addELB, name, err)
+		}
+	}
+	if len(dropTG) > 0 {
+		tflog.Info(ctx, "detaching target groups", map[string]any{"target_group_arns": dropTG})
+		if _, err := r.client.AutoScaling.DetachLoadBalancerTargetGroups(ctx, &autoscaling.DetachLoadBalancerTargetGroupsInput{
+			AutoScalingGroupName: aws.String(name), TargetGroupARNs: dropTG,
+		}); err != nil && !pool.IsNotFound(err) {
+			return fmt.Errorf("detaching target groups %v from Auto Scaling group %s: %w", dropTG, name, err)
+		}
+	}
+	if len(dropELB) > 0 {
+		tflog.Info(ctx, "detaching classic load balancers", map[string]any{"classic_elb_names": dropELB})
+		if _, err := r.client.AutoScaling.DetachLoadBalancers(ctx, &autoscaling.DetachLoadBalancersInput{
+			AutoScalingGroupName: aws.String(name), LoadBalancerNames: dropELB,
+		}); err != nil && !pool.IsNotFound(err) {
+			return fmt.Errorf("detaching classic load balancers %v from Auto Scaling group %s: %w", dropELB, name, err)
+		}
+	}
+	if dropped := pool.Targets(dropTG, dropELB); len(dropped) > 0 {
+		ids := g.ServingIDs()
+		if err := r.clients().Deregister(ctx, dropped, ids); err != nil {
+			return err
+		}
+		if err := r.clients().WaitAbsent(ctx, dropped, ids, progress(ctx, "clones out of detached load balancers")); err != nil {
+			return fmt.Errorf("waiting for clones of Clone Pool (%s) to leave detached load balancers: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// diffStrings returns what want adds to have and what it drops, sorted.
+func diffStrings(have, want []string) (add, drop []string) {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			add = append(add, w)
+		}
+	}
+	for _, h := range have {
+		if !slices.Contains(want, h) {
+			drop = append(drop, h)
+		}
+	}
+	slices.Sort(add)
+	slices.Sort(drop)
+	return add, drop
+}
+
+// masterRegistration is one load balancer the pool registered the master in.
+type masterRegistration struct {
+	Kind       string `json:"kind"`
+	Target     string `json:"target"`
+	InstanceID string `json:"instance_id"`
+}
+
+func getRegistrations(ctx context.Context, p interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}) ([]masterRegistration, diag.Diagnostics) {
+	raw, diags := p.GetKey(ctx, privateMasterRegistrations)
+	if diags.HasError() || len(raw) == 0 {
+		return nil, diags
+	}
+	var regs []masterRegistration
+	if err := json.Unmarshal(raw, &regs); err != nil {
+		diags.AddError("Reading Clone Pool private state", err.Error())
+	}
+	return regs, diags
+}
+
+func setRegistrations(ctx context.Context, p interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}, regs []masterRegistration) diag.Diagnostics {
+	if regs == nil {
+		regs = []masterRegistration{}
+	}
+	raw, _ := json.Marshal(regs)
+	return p.SetKey(ctx, privateMasterRegistrations, raw)
+}
+
+func (r *ClonePoolResource) applyMaster(ctx context.Context, plan, prior *clonePoolResourceModel, master *pool.Master, in poolInput, regs []masterRegistration, tags map[string]string) ([]masterRegistration, error) {
+	c := r.clients()
+	pm := plan.master()
+	var om *clonePoolMasterModel
+	if prior != nil {
+		om = prior.master()
+	}
+	names := pool.NamesFor(plan.Name.ValueString())
+
+	want := map[masterRegistration]bool{}
+	if pm != nil && pm.AttachToLoadBalancers.ValueBool() {
+		for _, t := range pool.Targets(in.targetGroups, in.classicELBs) {
+			want[masterRegistration{Kind: t.Kind, Target: t.ID, InstanceID: pm.InstanceID.ValueString()}] = true
+		}
+	}
+	var kept []masterRegistration
+	for _, reg := range regs {
+		if want[reg] {
+			kept = append(kept, reg)
+			delete(want, reg)
+			continue
+		}
+		tflog.Info(ctx, "deregistering the master where the pool registered it", map[string]any{"target": reg.Target, "instance_id": reg.InstanceID})
+		if err := c.Deregister(ctx, []poolhealth.Target{{Kind: reg.Kind, ID: reg.Target, Name: reg.Target}}, []string{reg.InstanceID}); err != nil {
+			return append(kept, reg), err
+		}
+	}
+	if len(want) > 0 {
+		var check []poolhealth.Target
+		for reg := range want {
+			check = append(check, poolhealth.Target{Kind: reg.Kind, ID: reg.Target, Name: reg.Target})
+		}
+		report, err := c.Health(ctx, check)
+		if err != nil {
+			return kept, err
+		}
+		for _, th := range report.Targets {
+			id := pm.InstanceID.ValueString()
+			if th.Instances[id].Active {
+				continue
+			}
+			tflog.Info(ctx, "registering the master", map[string]any{"target": th.Target.ID, "instance_id": id})
+			if err := c.Register(ctx, []poolhealth.Target{th.Target}, []string{id}); err != nil {
+				return kept, err
+			}
+			kept = append(kept, masterRegistration{Kind: th.Target.Kind, Target: th.Target.ID, InstanceID: id})
+		}
+	}
+	slices.SortFunc(kept, func(a, b masterRegistration) int { return strings.Compare(a.Kind+a.Target, b.Kind+b.Target) })
+
+	if err := r.applyWriteRule(ctx, plan, prior, pm, om, master, in, names, tags); err != nil {
+		return kept, err
+	}
+
+	tagsChanged := prior != nil && !prior.TagsAll.Equal(plan.TagsAll)
+	switch {
+	case pm != nil && pm.RecoveryAlarm.ValueBool():
+		if om == nil || !om.RecoveryAlarm.ValueBool() || !om.InstanceID.Equal(pm.InstanceID) || tagsChanged {
+			if tagsChanged {
+				if err := pool.DeleteAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm); err != nil {
+					return kept, err
+				}
+			}
+			tflog.Info(ctx, "putting the master's recovery alarm", map[string]any{"alarm": names.RecoveryAlarm})
+			if err := pool.PutAlarm(ctx, r.client.CloudWatch, pool.RecoveryAlarm{
+				Name: names.RecoveryAlarm, InstanceID: pm.InstanceID.ValueString(),
+				Action: pool.RecoverAction(r.partition(), r.client.Region),
+			}, tags); err != nil {
+				return kept, err
+			}
+		}
+	case om != nil && om.RecoveryAlarm.ValueBool():
+		if err := pool.DeleteAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm); err != nil {
+			return kept, err
+		}
+	}
+	return kept, nil
+}
+
+func (r *ClonePoolResource) partition() string {
+	if r.client.Partition != "" {
+		return r.client.Partition
+	}
+	return "aws"
+}
+
+func (r *ClonePoolResource) applyWriteRule(ctx context.Context, plan, prior *clonePoolResourceModel, pm, om *clonePoolMasterModel, master *pool.Master, in poolInput, names pool.Names, tags map[string]string) error {
+	priorTG, priorRule := "", ""
+	if prior != nil {
+		priorTG, priorRule = prior.MasterTargetGroupARN.ValueString(), prior.WriteRuleARN.ValueString()
+	}
+	if pm == nil || pm.WritePaths.IsNull() {
+		if priorRule != "" {
+			tflog.Info(ctx, "deleting the write rule", map[string]any{"rule_arn": priorRule})
+			if err := pool.DeleteRule(ctx, r.client.ELBV2, priorRule); err != nil {
+				return err
+			}
+		}
+		if priorTG != "" {
+			tflog.Info(ctx, "deleting the master target group", map[string]any{"target_group_arn": priorTG})
+			if err := pool.DeleteTargetGroup(ctx, r.client.ELBV2, priorTG); err != nil {
+				return err
+			}
+		}
+		plan.MasterTargetGroupARN = types.StringNull()
+		plan.WriteRuleARN = types.StringNull()
+		return nil
+	}
+
+	tgARN := ""
+	if priorTG != "" {
+		if _, err := pool.FindTargetGroup(ctx, r.client.ELBV2, priorTG); err == nil {
+			tgARN = priorTG
+		} else if !errors.Is(err, pool.ErrNotFound) {
+			return err
+		}
+	}
+	if tgARN == "" {
+		found, err := pool.FindTargetGroupByName(ctx, r.client.ELBV2, names.MasterTargetGroup)
+		switch {
+		case err == nil:
+			tgARN = found.ARN
+		case !errors.Is(err, pool.ErrNotFound):
+			return err
+		default:
+			var like *elbv2types.TargetGroup
+			if len(in.targetGroups) > 0 {
+				tg, err := pool.FindTargetGroup(ctx, r.client.ELBV2, in.targetGroups[0])
+				if err != nil {
+					return err
+				}
+				like = &tg
+			}
+			tflog.Info(ctx, "creating the master target group", map[string]any{"name": names.MasterTargetGroup})
+			tgARN, err = pool.CreateMasterTargetGroup(ctx, r.client.ELBV2, pool.MasterTargetGroupInput{
+				Name: names.MasterTargetGroup, VpcID: master.VpcID, Like: like, Tags: tags,
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	plan.MasterTargetGroupARN = types.StringValue(tgARN)
+	mt := []poolhealth.Target{{Kind: poolhealth.KindTargetGroup, ID: tgARN, Name: names.MasterTargetGroup}}
+	if om != nil && !om.InstanceID.Equal(pm.InstanceID) {
+		if err := r.clients().Deregister(ctx, mt, []string{om.InstanceID.ValueString()}); err != nil {
+			return err
+		}
+	}
+	if err := r.clients().Register(ctx, mt, []string{pm.InstanceID.ValueString()}); err != nil {
+		return err
+	}
+
+	var paths []string
+	for _, v := range pm.WritePaths.Elements() {
+		paths = append(paths, v.(types.String).ValueString())
+	}
+	rule := pool.Rule{
+		ListenerARN: pm.ListenerARN.ValueString(), Priority: pm.RulePriority.ValueInt64(),
+		PathPatterns: paths, TargetGroupARN: tgARN,
+	}
+	if priorRule != "" && om != nil && om.ListenerARN.Equal(pm.ListenerARN) {
+		existing, err := pool.FindRule(ctx, r.client.ELBV2, priorRule, rule.ListenerARN)
+		switch {
+		case err == nil:
+			rule.ARN = priorRule
+			if !slices.Equal(existing.PathPatterns, paths) || existing.TargetGroupARN != tgARN || existing.Priority != rule.Priority {
+				tflog.Info(ctx, "modifying the write rule", map[string]any{"rule_arn": priorRule})
+				if err := pool.ModifyRule(ctx, r.client.ELBV2, rule, existing.Priority != rule.Priority); err != nil {
+					return err
+				}
+			}
+		case !errors.Is(err, pool.ErrNotFound):
+			return err
+		}
+	} else if priorRule != "" {
+		if err := pool.DeleteRule(ctx, r.client.ELBV2, priorRule); err != nil {
+			return err
+		}
+	}
+	if rule.ARN == "" {
+		tflog.Info(ctx, "creating the write rule", map[string]any{"listener_arn": rule.ListenerARN, "priority": rule.Priority, "paths": paths})
+		arn, err := pool.CreateRule(ctx, r.client.ELBV2, rule, tags)
+		if err != nil {
+			return err
+		}
+		rule.ARN = arn
+	}
+	plan.WriteRuleARN = types.StringValue(rule.ARN)
+
+	if prior != nil && !prior.TagsAll.Equal(plan.TagsAll) {
+		oldTags := r.ownTags(plan.Name.ValueString(), mustStringMap(ctx, prior.TagsAll))
+		if err := pool.RetagELBV2(ctx, r.client.ELBV2, []string{tgARN, rule.ARN}, oldTags, tags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mustStringMap(ctx context.Context, m types.Map) map[string]string {
+	out, _ := stringMap(ctx, m)
+	return out
+}
+
+// read refreshes m from AWS: one DescribeAutoScalingGroups, one
+// DescribeLaunchTemplateVersions, one health read per attached load
+// balancer, and with a master the rule, its target group and the alarm.
+// gone means nothing of the pool is left.
+func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel) (bool, error) {
+	name := m.ID.ValueString()
+	g, err := pool.FindGroup(ctx, r.client.AutoScaling, pool.NamesFor(name).Group)
+	groupGone := errors.Is(err, pool.ErrNotFound) || (err == nil && g.Deleting)
+	if err != nil && !groupGone {
+		return false, err
+	}
+	templateID, version := g.LaunchTemplateID, g.LaunchTemplateVersion
+	if groupGone {
+		templateID = m.LaunchTemplateID.ValueString()
+		version = strconv.FormatInt(m.LaunchTemplateVersion.ValueInt64(), 10)
+	}
+	var tmpl pool.Template
+	templateGone := templateID == ""
+	if !templateGone {
+		tmpl, err = pool.FindTemplateVersion(ctx, r.client.EC2, templateID, version)
+		templateGone = errors.Is(err, pool.ErrNotFound)
+		if err != nil && !templateGone {
+			return false, err
+		}
+	}
+	if groupGone && templateGone {
+		return true, nil
+	}
+	m.Name = types.StringValue(name)
+
+	if templateGone {
+		tflog.Warn(ctx, "launch template of the pool no longer exists; the next apply creates a new one", map[string]any{"launch_template_id": templateID})
+		m.LaunchTemplateID = types.StringNull()
+		m.LaunchTemplateVersion = types.Int64Null()
+	} else {
+		m.LaunchTemplateID = types.StringValue(tmpl.ID)
+		m.LaunchTemplateVersion = types.Int64Value(tmpl.Version)
+		m.ImageID = types.StringValue(tmpl.Spec.ImageID)
+		m.InstanceType = types.StringValue(tmpl.Spec.InstanceType)
+		m.KeyName = stringOrNull(tmpl.Spec.KeyName)
+		m.IAMInstanceProfile = stringOrNull(tmpl.Spec.IAMInstanceProfile)
+		m.SecurityGroupIDs = setOrNull(tmpl.Spec.SecurityGroupIDs, m.SecurityGroupIDs)
+		parts, err := pool.ParseUserData(tmpl.Spec.UserData)
+		if err != nil {
+			return false, fmt.Errorf("launch template %s: %w", tmpl.ID, err)
+		}
+		m.UserData = stringOrNull(parts.User)
+		if pm := m.master(); pm != nil {
+			pm.EnvFile = stringOrNull(parts.EnvFile)
+			pm.DisableServices = listOrNull(parts.DisableServices, pm.DisableServices)
+		}
+	}
+
+	if groupGone {
+		tflog.Warn(ctx, "Auto Scaling group of the pool no longer exists; the next apply creates it again")
+		m.MinSize, m.MaxSize, m.DesiredCapacity = types.Int64Null(), types.Int64Null(), types.Int64Null()
+		m.SubnetIDs = types.ListNull(types.StringType)
+		m.InstanceIDs = listValue(nil)
+		m.HealthyCount = types.Int64Value(0)
+		if !m.TargetGroupARNs.IsNull() {
+			m.TargetGroupARNs = types.SetNull(types.StringType)
+		}
+		if !m.ClassicELBNames.IsNull() {
+			m.ClassicELBNames = types.SetNull(types.StringType)
+		}
+	} else {
+		m.MinSize = types.Int64Value(g.MinSize)
+		m.MaxSize = types.Int64Value(g.MaxSize)
+		m.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
+		m.SubnetIDs = sameOrderList(g.SubnetIDs, m.SubnetIDs)
+		m.TargetGroupARNs = setOrNull(g.TargetGroupARNs, m.TargetGroupARNs)
+		m.ClassicELBNames = setOrNull(g.ClassicELBNames, m.ClassicELBNames)
+		r.readTags(ctx, m, g.Tags)
+		report, err := r.clients().Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
+		if err != nil {
+			return false, err
+		}
+		ids := g.ServingIDs()
+		m.InstanceIDs = listValue(ids)
+		m.HealthyCount = types.Int64Value(int64(len(report.Healthy(ids))))
+	}
+	return false, r.readMaster(ctx, m)
+}
+
+func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResourceModel) error {
+	pm := m.master()
+	if pm == nil {
+		m.MasterTargetGroupARN, m.WriteRuleARN = types.StringNull(), types.StringNull()
+		return nil
+	}
+	names := pool.NamesFor(m.ID.ValueString())
+	if arn := m.WriteRuleARN.ValueString(); arn != "" {
+		rule, err := pool.FindRule(ctx, r.client.ELBV2, arn, pm.ListenerARN.ValueString())
+		switch {
+		case errors.Is(err, pool.ErrNotFound):
+			tflog.Warn(ctx, "write rule no longer exists; the next apply creates it again", map[string]any{"rule_arn": arn})
+			m.WriteRuleARN = types.StringNull()
+		case err != nil:
+			return err
+		default:
+			pm.WritePaths = listOrNull(rule.PathPatterns, pm.WritePaths)
+			pm.RulePriority = types.Int64Value(rule.Priority)
+		}
+	}
+	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {
+		if _, err := pool.FindTargetGroup(ctx, r.client.ELBV2, arn); errors.Is(err, pool.ErrNotFound) {
+			tflog.Warn(ctx, "master target group no longer exists; the next apply creates it again", map[string]any{"target_group_arn": arn})
+			m.MasterTargetGroupARN = types.StringNull()
+		} else if err != nil {
+			return err
+		}
+	}
+	if pm.RecoveryAlarm.ValueBool() {
+		a, err := pool.FindAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm)
+		switch {
+		case errors.Is(err, pool.ErrNotFound):
+			tflog.Warn(ctx, "recovery alarm no longer exists; the next apply creates it again", map[string]any{"alarm": names.RecoveryAlarm})
+			pm.RecoveryAlarm = types.BoolValue(false)
+		case err != nil:
+			return err
+		case a.InstanceID != "":
+			pm.InstanceID = types.StringValue(a.InstanceID)
+		}
+	}
+	return nil
+}
+
+// readTags splits the group's tags into tags_all and tags; the pool's own
+// clone:* keys and keys only default_tags set stay out of `tags`.
+func (r *ClonePoolResource) readTags(ctx context.Context, m *clonePoolResourceModel, groupTags map[string]string) {
+	all := map[string]string{}
+	for k, v := range groupTags {
+		if !reservedTagKey.MatchString(k) {
+			all[k] = v
+		}
+	}
+	configured, _ := stringMap(ctx, m.Tags)
+	own := map[string]string{}
+	for k, v := range all {
+		if dv, isDefault := r.client.DefaultTags[k]; isDefault && dv == v {
+			if _, inConfig := configured[k]; !inConfig {
+				continue
+			}
+		}
+		own[k] = v
+	}
+	m.TagsAll = mapValue(all)
+	if len(own) > 0 || !m.Tags.IsNull() {
+		m.Tags = mapValue(own)
+	}
+}
+
+// discover builds the state of an existing pool for import.
+func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoolResourceModel, error) {
+	names := pool.NamesFor(name)
+	g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
+	if err != nil {
+		return clonePoolResourceModel{}, err
+	}
+	m := clonePoolResourceModel{
+		ID: types.StringValue(name), Name: types.StringValue(name),
+		ImageID: types.StringNull(), InstanceType: types.StringNull(),
+		SubnetIDs: types.ListNull(types.StringType), SecurityGroupIDs: types.SetNull(types.StringType),
+		KeyName: types.StringNull(), IAMInstanceProfile: types.StringNull(), UserData: types.StringNull(),
+		MinSize: types.Int64Null(), MaxSize: types.Int64Null(), DesiredCapacity: types.Int64Null(),
+		TargetGroupARNs: types.SetNull(types.StringType), ClassicELBNames: types.SetNull(types.StringType),
+		WaitForHealthy: types.BoolValue(true),
+		Tags:           types.MapNull(types.StringType), TagsAll: types.MapNull(types.StringType),
+		LaunchTemplateID: types.StringValue(g.LaunchTemplateID), LaunchTemplateVersion: types.Int64Null(),
+		InstanceIDs: types.ListNull(types.StringType), HealthyCount: types.Int64Null(),
+		MasterTargetGroupARN: types.StringNull(), WriteRuleARN: types.StringNull(),
+		Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutsAttrTypes())},
+	}
+	if v, err := strconv.ParseInt(g.LaunchTemplateVersion, 10, 64); err == nil {
+		m.LaunchTemplateVersion = types.Int64Value(v)
+	}
+	masterID := g.Tags[pool.TagMaster]
+	if masterID == "" {
+		return m, nil
+	}
+	pm := clonePoolMasterModel{
+		InstanceID:            types.StringValue(masterID),
+		AttachToLoadBalancers: types.BoolValue(g.Tags[tagMasterAttached] == "true"),
+		WritePaths:            types.ListNull(types.StringType),
+		ListenerARN:           types.StringNull(),
+		RulePriority:          types.Int64Null(),
+		EnvFile:               types.StringNull(),
+		DisableServices:       types.ListNull(types.StringType),
+		RecoveryAlarm:         types.BoolValue(false),
+	}
+	if _, err := pool.FindAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm); err == nil {
+		pm.RecoveryAlarm = types.BoolValue(true)
+	} else if !errors.Is(err, pool.ErrNotFound) {
+		return m, err
+	}
+	tg, err := pool.FindTargetGroupByName(ctx, r.client.ELBV2, names.MasterTargetGroup)
+	switch {
+	case err == nil:
+		m.MasterTargetGroupARN = types.StringValue(tg.ARN)
+		full, err := pool.FindTargetGroup(ctx, r.client.ELBV2, tg.ARN)
+		if err != nil {
+			return m, err
+		}
+		listeners, err := pool.ListenersOf(ctx, r.client.ELBV2, full.LoadBalancerArns)
+		if err != nil {
+			return m, err
+		}
+		for _, l := range listeners {
+			rule, err := pool.FindRuleForwardingTo(ctx, r.client.ELBV2, l, tg.ARN)
+			if errors.Is(err, pool.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return m, err
+			}
+			m.WriteRuleARN = types.StringValue(rule.ARN)
+			pm.ListenerARN = types.StringValue(l)
+			pm.RulePriority = types.Int64Value(rule.Priority)
+			pm.WritePaths = listValue(rule.PathPatterns)
+			break
+		}
+	case !errors.Is(err, pool.ErrNotFound):
+		return m, err
+	}
+	m.Master = []clonePoolMasterModel{pm}
+	return m, nil
+}
+
+func (r *ClonePoolResource) delete(ctx context.Context, m *clonePoolResourceModel, regs []masterRegistration) error {
+	name := m.ID.ValueString()
+	names := pool.NamesFor(name)
+	c := r.clients()
+	for _, reg := range regs {
+		tflog.Info(ctx, "deregistering the master where the pool registered it", map[string]any{"target": reg.Target, "instance_id": reg.InstanceID})
+		if err := c.Deregister(ctx, []poolhealth.Target{{Kind: reg.Kind, ID: reg.Target, Name: reg.Target}}, []string{reg.InstanceID}); err != nil {
+			return err
+		}
+	}
+	if arn := m.WriteRuleARN.ValueString(); arn != "" {
+		tflog.Info(ctx, "deleting the write rule", map[string]any{"rule_arn": arn})
+		if err := pool.DeleteRule(ctx, r.client.ELBV2, arn); err != nil {
+			return err
+		}
+	}
+	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {
+		tflog.Info(ctx, "deleting the master target group", map[string]any{"target_group_arn": arn})
+		if err := pool.DeleteTargetGroup(ctx, r.client.ELBV2, arn); err != nil {
+			return err
+		}
+	}
+	if pm := m.master(); pm != nil && pm.RecoveryAlarm.ValueBool() {
+		tflog.Info(ctx, "deleting the recovery alarm", map[string]any{"alarm": names.RecoveryAlarm})
+		if err := pool.DeleteAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm); err != nil {
+			return err
+		}
+	}
+
+	g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
+	switch {
+	case err == nil:
+		if ids := g.ServingIDs(); len(ids) > 0 {
+			if err := c.Deregister(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames), ids); err != nil {
+				return err
+			}
+		}
+	case !errors.Is(err, pool.ErrNotFound):
+		return err
+	}
+	tflog.Info(ctx, "deleting Auto Scaling group and terminating its clones")
+	if err := pool.DeleteGroup(ctx, r.client.AutoScaling, r.client.EC2, names.Group, progress(ctx, "Auto Scaling group deleted")); err != nil {
+		return err
+	}
+	tflog.Info(ctx, "deleting launch template")
+	return pool.DeleteTemplate(ctx, r.client.EC2, names.LaunchTemplate)
+}
+
+func stringOrNull(s string) types.String {
+	if s == "" {
+		return types.StringNull()
+	}
+	return types.StringValue(s)
+}
+
+func listOrNull(items []string, prior types.List) types.List {
+	if len(items) == 0 && prior.IsNull() {
+		return types.ListNull(types.StringType)
+	}
+	return listValue(items)
+}
+
+func setOrNull(items []string, prior types.Set) types.Set {
+	if len(items) == 0 && prior.IsNull() {
+		return types.SetNull(types.StringType)
+	}
+	elems := make([]attr.Value, 0, len(items))
+	for _, s := range items {
+		elems = append(elems, types.StringValue(s))
+	}
+	return types.SetValueMust(types.StringType, elems)
+}
+
+// sameOrderList keeps the prior order when the items are the same.
+func sameOrderList(items []string, prior types.List) types.List {
+	var had []string
+	for _, v := range prior.Elements() {
+		if s, ok := v.(types.String); ok {
+			had = append(had, s.ValueString())
+		}
+	}
+	if slices.Equal(slices.Sorted(slices.Values(had)), slices.Sorted(slices.Values(items))) && len(had) > 0 {
+		return prior
+	}
+	return listValue(items)
+}
+
+// poolInput is the plan in plain Go values.
+type poolInput struct {
+	subnets        []string
+	securityGroups []string
+	targetGroups   []string
+	classicELBs    []string
+	minSize        int64
+	maxSize        int64
+	desired        int64
+	tagsAll        map[string]string
+}
+
+func (m *clonePoolResourceModel) expand(ctx context.Context) (poolInput, error) {
+	var in poolInput
+	var diags diag.Diagnostics
+	diags.Append(m.SubnetIDs.ElementsAs(ctx, &in.subnets, false)...)
+	if !m.SecurityGroupIDs.IsNull() {
+		diags.Append(m.SecurityGroupIDs.ElementsAs(ctx, &in.securityGroups, false)...)
+	}
+	if !m.TargetGroupARNs.IsNull() {
+		diags.Append(m.TargetGroupARNs.ElementsAs(ctx, &in.targetGroups, false)...)
+	}
+	if !m.ClassicELBNames.IsNull() {
+		diags.Append(m.ClassicELBNames.ElementsAs(ctx, &in.classicELBs, false)...)
+	}
+	tags, d := stringMap(ctx, m.TagsAll)
+	diags.Append(d...)
+	if diags.HasError() {
+		return in, fmt.Errorf("reading the plan: %v", diags)
+	}
+	slices.Sort(in.securityGroups)
+	slices.Sort(in.targetGroups)
+	slices.Sort(in.classicELBs)
+	in.tagsAll = tags
+	in.minSize, in.maxSize = m.MinSize.ValueInt64(), m.MaxSize.ValueInt64()
+	in.desired = in.minSize
+	if !m.DesiredCapacity.IsNull() && !m.DesiredCapacity.IsUnknown() {
+		in.desired = m.DesiredCapacity.ValueInt64()
+	}
+	return in, nil
+}
+
+type clonePoolResourceModel struct {
+	ID                    types.String           `tfsdk:"id"`
+	Name                  types.String           `tfsdk:"name"`
+	ImageID               types.String           `tfsdk:"image_id"`
+	InstanceType          types.String           `tfsdk:"instance_type"`
+	SubnetIDs             types.List             `tfsdk:"subnet_ids"`
+	SecurityGroupIDs      types.Set              `tfsdk:"security_group_ids"`
+	KeyName               types.String           `tfsdk:"key_name"`
+	IAMInstanceProfile    types.String           `tfsdk:"iam_instance_profile"`
+	UserData              types.String           `tfsdk:"user_data"`
+	MinSize               types.Int64            `tfsdk:"min_size"`
+	MaxSize               types.Int64            `tfsdk:"max_size"`
+	DesiredCapacity       types.Int64            `tfsdk:"desired_capacity"`
+	TargetGroupARNs       types.Set              `tfsdk:"target_group_arns"`
+	ClassicELBNames       types.Set              `tfsdk:"classic_elb_names"`
+	WaitForHealthy        types.Bool             `tfsdk:"wait_for_healthy"`
+	Tags                  types.Map              `tfsdk:"tags"`
+	TagsAll               types.Map              `tfsdk:"tags_all"`
+	LaunchTemplateID      types.String           `tfsdk:"launch_template_id"`
+	LaunchTemplateVersion types.Int64            `tfsdk:"launch_template_version"`
+	InstanceIDs           types.List             `tfsdk:"instance_ids"`
+	HealthyCount          types.Int64            `tfsdk:"healthy_count"`
+	MasterTargetGroupARN  types.String           `tfsdk:"master_target_group_arn"`
+	WriteRuleARN          types.String           `tfsdk:"write_rule_arn"`
+	Master                []clonePoolMasterModel `tfsdk:"master"`
+	// SyncPolicyID types.String `tfsdk:"sync_policy_id"`: added with clone_sync_policy (internal/syncstore).
+	Timeouts timeouts.Value `tfsdk:"timeouts"`
+}
+
+type clonePoolMasterModel struct {
+	InstanceID            types.String `tfsdk:"instance_id"`
+	AttachToLoadBalancers types.Bool   `tfsdk:"attach_to_load_balancers"`
+	WritePaths            types.List   `tfsdk:"write_paths"`
+	ListenerARN           types.String `tfsdk:"listener_arn"`
+	RulePriority          types.Int64  `tfsdk:"rule_priority"`
+	EnvFile               types.String `tfsdk:"env_file"`
+	DisableServices       types.List   `tfsdk:"disable_services"`
+	RecoveryAlarm         types.Bool   `tfsdk:"recovery_alarm"`
+}
+
+func (m *clonePoolResourceModel) master() *clonePoolMasterModel {
+	if m == nil || len(m.Master) == 0 {
+		return nil
+	}
+	return &m.Master[0]
+}
+
+func (pm *clonePoolMasterModel) rendersUserData() bool {
+	return pm != nil && (!pm.EnvFile.IsNull() || len(pm.DisableServices.Elements()) > 0)
+}
+
+// settleUnknowns replaces computed values an interrupted create could not
+// learn, so the partial pool can be saved and destroyed.
+func (m *clonePoolResourceModel) settleUnknowns() {
+	if m.LaunchTemplateID.IsUnknown() {
+		m.LaunchTemplateID = types.StringNull()
+	}
+	if m.LaunchTemplateVersion.IsUnknown() {
+		m.LaunchTemplateVersion = types.Int64Null()
+	}
+	if m.InstanceIDs.IsUnknown() {
+		m.InstanceIDs = types.ListNull(types.StringType)
+	}
+	if m.HealthyCount.IsUnknown() {
+		m.HealthyCount = types.Int64Null()
+	}
+	if m.MasterTargetGroupARN.IsUnknown() {
+		m.MasterTargetGroupARN = types.StringNull()
+	}
+	if m.WriteRuleARN.IsUnknown() {
+		m.WriteRuleARN = types.StringNull()
+	}
+	if m.DesiredCapacity.IsUnknown() {
+		m.DesiredCapacity = m.MinSize
+	}
+}
