@@ -120,7 +120,7 @@ func Endpoint() string { return endpoint }
 
 // SkipUnlessAcc skips an acceptance test when TF_ACC is unset, before it
 // touches any cloud.
-func SkipUnlessAcc(t *testing.T) {
+func SkipUnlessAcc(t testing.TB) {
 	t.Helper()
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 (make testacc) to run it against the emulator")
@@ -143,7 +143,7 @@ func RandomName(n int) string {
 }
 
 // AWSConfig is the SDK configuration tests use to check the cloud directly.
-func AWSConfig(t *testing.T) aws.Config {
+func AWSConfig(t testing.TB) aws.Config {
 	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(region()))
 	if err != nil {
@@ -153,7 +153,7 @@ func AWSConfig(t *testing.T) aws.Config {
 }
 
 // Client returns service clients for checks made outside Terraform.
-func Client(t *testing.T) *conns.AWSClient {
+func Client(t testing.TB) *conns.AWSClient {
 	t.Helper()
 	return conns.New(AWSConfig(t), conns.Endpoints{}, nil)
 }
@@ -162,7 +162,7 @@ func Client(t *testing.T) *conns.AWSClient {
 // pattern starts from: VPC, subnets, master instance, ALB and classic ELB.
 // Tests that register instances use a world of their own so health counts do
 // not mix.
-func World(t *testing.T, name string) *seed.World {
+func World(t testing.TB, name string) *seed.World {
 	t.Helper()
 	SkipUnlessAcc(t)
 	worldsMu.Lock()

@@ -41,7 +41,7 @@ type Proxy struct {
 }
 
 // NewProxy starts a proxy to the test endpoint, closed when t ends.
-func NewProxy(t *testing.T) *Proxy {
+func NewProxy(t testing.TB) *Proxy {
 	t.Helper()
 	target, err := url.Parse(Endpoint())
 	if err != nil || Endpoint() == "" {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every benchmark (API-call benchmarks against the emulator the test
+# binaries start themselves) and writes BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cmd="TF_ACC=1 go test -run '^\$' -bench . -benchmem -count 1 ./internal/..."
+out=$(TF_ACC=1 go test -run '^$' -bench . -benchmem -count 1 ./internal/... 2>&1 | grep -E '^(Benchmark|pkg:|ok|FAIL|---)' || true)
+if grep -qE '^(FAIL|---)' <<<"$out"; then
+  echo "$out" >&2
+  exit 1
+fi
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Reproduce with \`make bench\`, which runs:"
+  echo
+  echo '```sh'
+  echo "$cmd"
+  echo '```'
+  echo
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $(go version | cut -d' ' -f3-), moto $(moto_server --version 2>/dev/null || echo 5.2.1) as the emulator."
+  echo "\`api-calls/op\` counts AWS API requests seen by a recording proxy (or a fake client) per operation;"
+  echo "\`fleet-calls/batch\` counts rollout fleet operations per batch. Seconds against an emulator say"
+  echo "little about AWS; the call counts carry over."
+  echo
+  echo "## Targets"
+  echo
+  echo "| what | target | measured by |"
+  echo "|---|---|---|"
+  echo "| clone_image Read, any history length | 1 AWS call (one tagged DescribeImages) | BenchmarkImageSetRead, TestAccCloneImage_readCalls |"
+  echo "| pool health, T target groups + E classic ELBs | T + E calls, never per instance | BenchmarkCollect (4 + 2 → 6) |"
+  echo "| rollout batch, first poll healthy | ≤ 6 fleet calls per batch | BenchmarkRun, TestRunCallsPerBatch |"
+  echo
+  echo "## Results"
+  echo
+  echo '```'
+  echo "$out"
+  echo '```'
+  if [[ -f .cache/bench-extra.md ]]; then
+    echo
+    cat .cache/bench-extra.md
+  fi
+} > BENCHMARKS.md
+echo "wrote BENCHMARKS.md"
