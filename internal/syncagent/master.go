@@ -51,10 +51,15 @@ func KeyFingerprint(pub string) (string, error) {
 
 var keyBlobPattern = regexp.MustCompile(`^[A-Za-z0-9+/]+={0,2}$`)
 
-// KeyBlob returns the base64 field of a public key in authorized_keys form:
-// what identifies the key in an authorized_keys file whatever its options.
+// KeyBlob returns the base64 field of a public key in authorized_keys form,
+// with or without options: what identifies the key in an authorized_keys
+// file whatever its options and comment.
 func KeyBlob(pub string) (string, error) {
-	fields := strings.Fields(pub)
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(pub))
+	if err != nil {
+		return "", fmt.Errorf("not a public key in authorized_keys form: %w", err)
+	}
+	fields := strings.Fields(string(ssh.MarshalAuthorizedKey(key)))
 	if len(fields) < 2 || !keyBlobPattern.MatchString(fields[1]) {
 		return "", errors.New("not a public key in authorized_keys form")
 	}
@@ -81,7 +86,7 @@ func RenderInstallKeyScript(user, line string, revokeBlobs []string) (string, er
 		if err != nil || len(bytes.TrimSpace(rest)) != 0 {
 			return "", fmt.Errorf("authorized_keys line does not parse: %v", err)
 		}
-		own, err := keyBlobAfterOptions(line)
+		own, err := KeyBlob(line)
 		if err != nil {
 			return "", err
 		}
@@ -136,14 +141,4 @@ chown -- "$user:$group" "$tmp"
 mv -f -- "$tmp" "$keys"
 `)
 	return s.String(), nil
-}
-
-// keyBlobAfterOptions finds the key blob of an authorized_keys line that
-// may start with options.
-func keyBlobAfterOptions(line string) (string, error) {
-	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
-	if err != nil {
-		return "", err
-	}
-	return KeyBlob(strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key))))
 }

@@ -55,6 +55,9 @@ func TestKeyFingerprintAndBlob(t *testing.T) {
 	if err != nil || !strings.HasPrefix(blob, "AAAAC3NzaC1lZDI1NTE5") {
 		t.Errorf("KeyBlob = %q, %v", blob, err)
 	}
+	if b2, _ := KeyBlob(AuthorizedKeyLine(pub, []string{"/srv"})); b2 != blob {
+		t.Errorf("blob of the authorized_keys line %q differs from the key's %q", b2, blob)
+	}
 	if fp2, _ := KeyFingerprint(AuthorizedKeyLine(pub, []string{"/srv"})); fp2 != fp {
 		t.Errorf("fingerprint of the authorized_keys line %q differs from the key's %q", fp2, fp)
 	}
