@@ -24,7 +24,7 @@ func ParsePathsJSON(doc string) (paths []Path, root string, err error) {
 		return nil, "", fmt.Errorf("path list version %d is not supported", d.Version)
 	}
 	for _, p := range d.Paths {
-		paths = append(paths, Path{Source: p.Source, Destination: p.Destination, Exclude: p.Exclude, Delete: p.Delete})
+		paths = append(paths, Path(p))
 	}
 	if err := ValidatePaths(paths); err != nil {
 		return nil, "", err

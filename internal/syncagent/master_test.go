@@ -142,7 +142,7 @@ func TestInstallKeyScript(t *testing.T) {
 		if st.Mode().Perm() != 0o600 {
 			t.Errorf("authorized_keys mode %v, want 0600", st.Mode().Perm())
 		}
-		if uid := st.Sys().(*syscall.Stat_t).Uid; uid == 0 {
+		if sys, ok := st.Sys().(*syscall.Stat_t); !ok || sys.Uid == 0 {
 			t.Error("authorized_keys is owned by root, not by the sync user")
 		}
 	}
