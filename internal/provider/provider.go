@@ -245,6 +245,7 @@ func (p *CloneProvider) Resources(_ context.Context) []func() resource.Resource 
 	return []func() resource.Resource{
 		NewCloneImageResource,
 		NewClonePoolResource,
+		NewCloneSyncPolicyResource,
 	}
 }
 
