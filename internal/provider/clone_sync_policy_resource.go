@@ -540,7 +540,7 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 	} else {
 		userMoved := !plan.SSHUser.Equal(state.SSHUser)
 		if state.InstallOnMaster.ValueBool() && (masterMoved || userMoved || !rec.InstallOnMaster) {
-			r.revoke(ctx, name, state.MasterInstanceID.ValueString(), state.SSHUser.ValueString(), state.AuthorizedKey.ValueString(), diags)
+			r.revoke(ctx, name, state.MasterInstanceID.ValueString(), state.SSHUser.ValueString(), old.PublicKey, diags)
 		}
 		if rec.InstallOnMaster && (rotate || masterMoved || userMoved || !state.InstallOnMaster.ValueBool()) {
 			var revoke []string
@@ -553,15 +553,18 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 		}
 	}
 
+	// Paths before key: with install_on_master the old key is already
+	// revoked, so a clone holding it cannot pull the new paths under the
+	// old root, and the new key never meets a path list of another root.
+	pathsChanged, err := syncstore.PutPaths(ctx, api, name, pathsDoc)
+	if err != nil {
+		return err
+	}
 	if rotate {
 		tflog.Info(ctx, "writing the private key to its SecureString parameter", map[string]any{"parameter": names.KeyParameter, "key_fingerprint": fingerprint})
 		if rec.KeyParameterVersion, err = syncstore.PutPrivateKey(ctx, api, name, privateKey); err != nil {
 			return err
 		}
-	}
-	pathsChanged, err := syncstore.PutPaths(ctx, api, name, pathsDoc)
-	if err != nil {
-		return err
 	}
 	if err := syncstore.PutRecord(ctx, api, rec); err != nil {
 		return err
@@ -714,11 +717,11 @@ func (r *CloneSyncPolicyResource) install(ctx context.Context, name, instanceID,
 	return r.runOnMaster(ctx, name, instanceID, "installing the sync key for "+user, script)
 }
 
-// revoke removes the key of line from user's authorized_keys on the
-// master. It only warns on failure: the master may be gone, and leaving the
+// revoke removes key (a public key or an authorized_keys line) from
+// user's authorized_keys on the master. It only warns on failure: the master may be gone, and leaving the
 // key must not block the apply.
-func (r *CloneSyncPolicyResource) revoke(ctx context.Context, name, instanceID, user, line string, diags *diag.Diagnostics) {
-	blob, err := syncagent.KeyBlob(line)
+func (r *CloneSyncPolicyResource) revoke(ctx context.Context, name, instanceID, user, key string, diags *diag.Diagnostics) {
+	blob, err := syncagent.KeyBlob(key)
 	if err != nil {
 		return
 	}

@@ -84,7 +84,16 @@ func TestAccCloneSyncPolicy_basic(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckCloneSyncPolicyDestroy(t),
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			testAccCheckCloneSyncPolicyDestroy(t),
+			// Destroy revokes the key on the master.
+			func(*terraform.State) error {
+				if n := len(calls.SendCommands(syncstore.KeyCommandComment + name)); n != 2 {
+					return fmt.Errorf("%d key commands after destroy, want install + revoke", n)
+				}
+				return testAccCheckSyncKeyRevoked(calls, name, &rec)(nil)
+			},
+		),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg,
