@@ -210,29 +210,56 @@ func (c Clients) registerClassic(ctx context.Context, name string, ids []string)
 	return nil
 }
 
-// Deregister removes ids from every target; a target that no longer exists
-// is skipped.
+// Deregister removes ids from every target they are actively registered
+// with; a target that no longer exists is skipped.
 func (c Clients) Deregister(ctx context.Context, targets []poolhealth.Target, ids []string) error {
-	if len(ids) == 0 {
+	if len(ids) == 0 || len(targets) == 0 {
 		return nil
 	}
 	for _, t := range targets {
-		var err error
+		report, err := c.Health(ctx, []poolhealth.Target{t})
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		th := report.Targets[0]
+		var registered []string
+		for _, id := range ids {
+			if th.Instances[id].Active {
+				registered = append(registered, id)
+			}
+		}
+		if len(registered) == 0 {
+			continue
+		}
 		switch t.Kind {
 		case poolhealth.KindTargetGroup:
 			_, err = c.ELBV2.DeregisterTargets(ctx, &elasticloadbalancingv2.DeregisterTargetsInput{
-				TargetGroupArn: aws.String(t.ID), Targets: targetDescriptions(ids),
+				TargetGroupArn: aws.String(t.ID), Targets: targetDescriptions(registered),
 			})
 		case poolhealth.KindClassicELB:
 			_, err = c.ELB.DeregisterInstancesFromLoadBalancer(ctx, &elasticloadbalancing.DeregisterInstancesFromLoadBalancerInput{
-				LoadBalancerName: aws.String(t.ID), Instances: classicInstances(ids),
+				LoadBalancerName: aws.String(t.ID), Instances: classicInstances(registered),
 			})
 		}
 		if err != nil && !isNotFound(err) {
-			return fmt.Errorf("deregistering %v from %s: %w", ids, t.Name, err)
+			return fmt.Errorf("deregistering %v from %s: %w", registered, t.Name, err)
 		}
 	}
 	return nil
+}
+
+// TargetGroupsOnly keeps the target groups of targets.
+func TargetGroupsOnly(targets []poolhealth.Target) []poolhealth.Target {
+	var out []poolhealth.Target
+	for _, t := range targets {
+		if t.Kind == poolhealth.KindTargetGroup {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func targetDescriptions(ids []string) []elbv2types.TargetDescription {

@@ -24,6 +24,8 @@ type TemplateSpec struct {
 	UserData string
 	// RootDeviceName of ImageID; its EBS volume is encrypted.
 	RootDeviceName string
+	// RootVolumeSize in GiB, the image's own; the emulator insists on one.
+	RootVolumeSize int32
 }
 
 // Template is one version of the pool's launch template.
@@ -66,6 +68,9 @@ func ExpandTemplateData(s TemplateSpec) *ec2types.RequestLaunchTemplateData {
 			DeviceName: aws.String(s.RootDeviceName),
 			Ebs:        &ec2types.LaunchTemplateEbsBlockDeviceRequest{Encrypted: aws.Bool(true)},
 		}}
+		if s.RootVolumeSize > 0 {
+			d.BlockDeviceMappings[0].Ebs.VolumeSize = aws.Int32(s.RootVolumeSize)
+		}
 	}
 	return d
 }
@@ -97,24 +102,32 @@ func FlattenTemplateData(d *ec2types.ResponseLaunchTemplateData) (TemplateSpec, 
 	for _, m := range d.BlockDeviceMappings {
 		if m.Ebs != nil && aws.ToBool(m.Ebs.Encrypted) {
 			s.RootDeviceName = aws.ToString(m.DeviceName)
+			s.RootVolumeSize = aws.ToInt32(m.Ebs.VolumeSize)
 		}
 	}
 	return s, nil
 }
 
-// RootDeviceName looks up the root device of an image.
-func RootDeviceName(ctx context.Context, client *ec2.Client, imageID string) (string, error) {
+// RootDevice looks up the root device name and volume size of an image.
+func RootDevice(ctx context.Context, client *ec2.Client, imageID string) (string, int32, error) {
 	out, err := client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}})
 	if err != nil {
 		if isNotFound(err) || strings.Contains(err.Error(), "InvalidAMIID") {
-			return "", NotFound("image", imageID)
+			return "", 0, NotFound("image", imageID)
 		}
-		return "", fmt.Errorf("describing image %s: %w", imageID, err)
+		return "", 0, fmt.Errorf("describing image %s: %w", imageID, err)
 	}
 	if len(out.Images) == 0 {
-		return "", NotFound("image", imageID)
+		return "", 0, NotFound("image", imageID)
 	}
-	return aws.ToString(out.Images[0].RootDeviceName), nil
+	img := out.Images[0]
+	name := aws.ToString(img.RootDeviceName)
+	for _, m := range img.BlockDeviceMappings {
+		if aws.ToString(m.DeviceName) == name && m.Ebs != nil {
+			return name, aws.ToInt32(m.Ebs.VolumeSize), nil
+		}
+	}
+	return name, 0, nil
 }
 
 func templateTags(tags map[string]string) []ec2types.TagSpecification {

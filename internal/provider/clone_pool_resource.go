@@ -710,7 +710,7 @@ func (r *ClonePoolResource) templateSpec(ctx context.Context, plan *clonePoolRes
 	if err != nil {
 		return pool.TemplateSpec{}, fmt.Errorf("assembling user data: %w", err)
 	}
-	root, err := pool.RootDeviceName(ctx, r.client.EC2, plan.ImageID.ValueString())
+	root, size, err := pool.RootDevice(ctx, r.client.EC2, plan.ImageID.ValueString())
 	if err != nil {
 		return pool.TemplateSpec{}, err
 	}
@@ -722,6 +722,7 @@ func (r *ClonePoolResource) templateSpec(ctx context.Context, plan *clonePoolRes
 		SecurityGroupIDs:   in.securityGroups,
 		UserData:           doc,
 		RootDeviceName:     root,
+		RootVolumeSize:     size,
 	}, nil
 }
 
@@ -838,11 +839,21 @@ func (r *ClonePoolResource) updateGroup(ctx context.Context, g pool.Group, plan,
 		if err := c.Deregister(ctx, targets, retirees); err != nil {
 			return err
 		}
-		if err := c.WaitAbsent(ctx, targets, retirees, progress(ctx, "retired clones out of the load balancers")); err != nil {
-			return fmt.Errorf("waiting for retired clones of Clone Pool (%s) to leave the load balancers: %w", name, err)
+		// Target groups drain before the clones go. Classic load balancers
+		// may drop a clone only once it is out of the group, and the
+		// emulator re-registers the group's remaining members on every
+		// termination, so retirees are deregistered again afterwards.
+		if err := c.WaitAbsent(ctx, pool.TargetGroupsOnly(targets), retirees, progress(ctx, "retired clones drained from the target groups")); err != nil {
+			return fmt.Errorf("waiting for retired clones of Clone Pool (%s) to leave the target groups: %w", name, err)
 		}
 		if err := pool.Terminate(ctx, r.client.AutoScaling, retirees); err != nil {
 			return err
+		}
+		if err := c.Deregister(ctx, targets, retirees); err != nil {
+			return err
+		}
+		if err := c.WaitAbsent(ctx, targets, retirees, progress(ctx, "retired clones out of every load balancer")); err != nil {
+			return fmt.Errorf("waiting for retired clones of Clone Pool (%s) to leave the load balancers: %w", name, err)
 		}
 	}
 	if _, err := r.client.AutoScaling.UpdateAutoScalingGroup(ctx, update); err != nil {

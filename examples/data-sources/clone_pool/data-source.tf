@@ -1,0 +1,7 @@
+data "clone_pool" "web" {
+  name = "web"
+}
+
+output "unhealthy_clones" {
+  value = data.clone_pool.web.unhealthy
+}
