@@ -37,6 +37,8 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
+	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
+	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
@@ -48,6 +50,10 @@ const (
 	// privateMasterRegistrations records where the pool itself registered
 	// the master, so destroy deregisters it only there.
 	privateMasterRegistrations = "master_registrations"
+	// tagSyncPolicy names the clone_sync_policy whose agent the clones run.
+	tagSyncPolicy = "clone:sync-policy"
+	// syncAgentPartFilename names the sync agent's cloud-init part.
+	syncAgentPartFilename = "clone-sync-agent.cfg"
 	// tagMasterAttached marks a group whose master serves behind its load
 	// balancers; import reads it back.
 	tagMasterAttached = "clone:master-attached"
@@ -65,6 +71,7 @@ var (
 	pathPatternRegexp    = regexp.MustCompile(`^[A-Za-z0-9_\-.$/~"'@:+&()!,;=*?]{1,128}$`)
 	absolutePathRegexp   = regexp.MustCompile(`^/[^\x00-\x1f\x7f]*[^/]$`)
 	unitNameRegexp       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}$`)
+	syncPolicyIDRegexp   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 )
 
 var (
@@ -234,8 +241,13 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Computed:            true,
 				MarkdownDescription: "The listener rule routing `master.write_paths` to the master, when set.",
 			},
-			// sync_policy_id (clone_sync_policy) belongs here once internal/syncstore
-			// provides LoadPolicy; see clonePoolResourceModel.
+			"sync_policy_id": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "A `clone_sync_policy` (its `id`). Clones boot with its sync agent, and a launch lifecycle " +
+					"hook (`<name>-first-sync`, default result ABANDON) keeps a new clone out of service until its first " +
+					"sync from the master completed. Changing it creates a new launch template version.",
+				Validators: []validator.String{stringvalidator.RegexMatches(syncPolicyIDRegexp, "must be a clone_sync_policy id")},
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"master": schema.ListNestedBlock{
@@ -429,7 +441,7 @@ func templateChanged(plan, state *clonePoolResourceModel) bool {
 	for _, p := range [][2]attr.Value{
 		{plan.ImageID, state.ImageID}, {plan.InstanceType, state.InstanceType}, {plan.KeyName, state.KeyName},
 		{plan.IAMInstanceProfile, state.IAMInstanceProfile}, {plan.SecurityGroupIDs, state.SecurityGroupIDs},
-		{plan.UserData, state.UserData},
+		{plan.UserData, state.UserData}, {plan.SyncPolicyID, state.SyncPolicyID},
 	} {
 		if !p[0].Equal(p[1]) {
 			return true
@@ -706,6 +718,13 @@ func (r *ClonePoolResource) templateSpec(ctx context.Context, plan *clonePoolRes
 	if err != nil {
 		return pool.TemplateSpec{}, err
 	}
+	if id := plan.SyncPolicyID.ValueString(); id != "" {
+		part, err := r.syncAgentPart(ctx, plan.Name.ValueString(), id)
+		if err != nil {
+			return pool.TemplateSpec{}, err
+		}
+		parts = append(parts, part)
+	}
 	doc, err := userdata.Assemble(parts, plan.UserData.ValueString())
 	if err != nil {
 		return pool.TemplateSpec{}, fmt.Errorf("assembling user data: %w", err)
@@ -724,6 +743,61 @@ func (r *ClonePoolResource) templateSpec(ctx context.Context, plan *clonePoolRes
 		RootDeviceName:     root,
 		RootVolumeSize:     size,
 	}, nil
+}
+
+// syncAgentPart renders the agent of a clone_sync_policy for this pool: it
+// completes the pool's first-sync lifecycle hook after its first sync.
+func (r *ClonePoolResource) syncAgentPart(ctx context.Context, poolName, policyID string) (userdata.Part, error) {
+	p, err := syncstore.LoadPolicy(ctx, r.client.SSM, policyID)
+	if err != nil {
+		return userdata.Part{}, fmt.Errorf("loading sync policy %s: %w", policyID, err)
+	}
+	p.AutoScalingGroupName = pool.NamesFor(poolName).Group
+	p.LifecycleHookName = firstSyncHookName(poolName)
+	if err := p.Validate(); err != nil {
+		return userdata.Part{}, fmt.Errorf("sync policy %s: %w", policyID, err)
+	}
+	return userdata.Part{Filename: syncAgentPartFilename, ContentType: userdata.ContentTypeCloudConfig, Content: syncagent.RenderCloudInitPart(p)}, nil
+}
+
+func firstSyncHookName(poolName string) string {
+	return poolName + "-first-sync"
+}
+
+// firstSyncHook keeps a new clone in Pending:Wait until its agent's first
+// sync completes the action; without that it is abandoned.
+func firstSyncHook(poolName string) astypes.LifecycleHookSpecification {
+	return astypes.LifecycleHookSpecification{
+		LifecycleHookName:   aws.String(firstSyncHookName(poolName)),
+		LifecycleTransition: aws.String("autoscaling:EC2_INSTANCE_LAUNCHING"),
+		DefaultResult:       aws.String("ABANDON"),
+		HeartbeatTimeout:    aws.Int32(900),
+	}
+}
+
+func (r *ClonePoolResource) putSyncHook(ctx context.Context, plan, prior *clonePoolResourceModel) error {
+	name := plan.Name.ValueString()
+	had := prior != nil && !prior.SyncPolicyID.IsNull()
+	want := !plan.SyncPolicyID.IsNull()
+	switch {
+	case want && !had:
+		h := firstSyncHook(name)
+		_, err := r.client.AutoScaling.PutLifecycleHook(ctx, &autoscaling.PutLifecycleHookInput{
+			AutoScalingGroupName: aws.String(name), LifecycleHookName: h.LifecycleHookName,
+			LifecycleTransition: h.LifecycleTransition, DefaultResult: h.DefaultResult, HeartbeatTimeout: h.HeartbeatTimeout,
+		})
+		if err != nil {
+			return fmt.Errorf("putting lifecycle hook %s: %w", aws.ToString(h.LifecycleHookName), err)
+		}
+	case had && !want:
+		_, err := r.client.AutoScaling.DeleteLifecycleHook(ctx, &autoscaling.DeleteLifecycleHookInput{
+			AutoScalingGroupName: aws.String(name), LifecycleHookName: aws.String(firstSyncHookName(name)),
+		})
+		if err != nil && !pool.IsNotFound(err) {
+			return fmt.Errorf("deleting lifecycle hook %s: %w", firstSyncHookName(name), err)
+		}
+	}
+	return nil
 }
 
 // masterParts renders the pool's cloud-init parts; sync_policy_id adds the
@@ -750,7 +824,11 @@ func masterParts(pm *clonePoolMasterModel, master *pool.Master) ([]userdata.Part
 	return parts, nil
 }
 
-func (r *ClonePoolResource) groupTags(name string, pm *clonePoolMasterModel, tags map[string]string) []astypes.Tag {
+func (r *ClonePoolResource) groupTags(name string, pm *clonePoolMasterModel, syncPolicy types.String, tags map[string]string) []astypes.Tag {
+	if id := syncPolicy.ValueString(); id != "" {
+		tags = maps.Clone(tags)
+		tags[tagSyncPolicy] = id
+	}
 	out := pool.GroupTags(name, tags)
 	if pm != nil {
 		out = append(out, astypes.Tag{
@@ -782,13 +860,21 @@ func (r *ClonePoolResource) createGroup(ctx context.Context, plan *clonePoolReso
 		TargetGroupARNs:        in.targetGroups,
 		LoadBalancerNames:      in.classicELBs,
 		HealthCheckGracePeriod: aws.Int32(300),
-		Tags:                   r.groupTags(name, plan.master(), tags),
+		Tags:                   r.groupTags(name, plan.master(), plan.SyncPolicyID, tags),
+	}
+	if !plan.SyncPolicyID.IsNull() {
+		input.LifecycleHookSpecificationList = []astypes.LifecycleHookSpecification{firstSyncHook(name)}
 	}
 	if len(in.targetGroups)+len(in.classicELBs) > 0 {
 		input.HealthCheckType = aws.String("ELB")
 	}
 	if _, err := r.client.AutoScaling.CreateAutoScalingGroup(ctx, input); err != nil {
 		return fmt.Errorf("creating Auto Scaling group %s: %w", name, err)
+	}
+	// The hook specification covers the first launches on AWS; emulators
+	// may ignore it, and putting the same hook again changes nothing.
+	if err := r.putSyncHook(ctx, plan, nil); err != nil {
+		return err
 	}
 	plan.DesiredCapacity = types.Int64Value(in.desired)
 	return nil
@@ -804,6 +890,9 @@ func (r *ClonePoolResource) updateGroup(ctx context.Context, g pool.Group, plan,
 		}
 	}
 
+	if err := r.putSyncHook(ctx, plan, prior); err != nil {
+		return err
+	}
 	if err := r.updateAttachments(ctx, g, in); err != nil {
 		return err
 	}
@@ -865,7 +954,7 @@ func (r *ClonePoolResource) updateGroup(ctx context.Context, g pool.Group, plan,
 		had[k] = v
 	}
 	want := map[string]string{}
-	for _, t := range r.groupTags(name, plan.master(), tags) {
+	for _, t := range r.groupTags(name, plan.master(), plan.SyncPolicyID, tags) {
 		want[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	if !maps.Equal(had, want) {
@@ -1296,6 +1385,7 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		m.SubnetIDs = sameOrderList(g.SubnetIDs, m.SubnetIDs)
 		m.TargetGroupARNs = setOrNull(g.TargetGroupARNs, m.TargetGroupARNs)
 		m.ClassicELBNames = setOrNull(g.ClassicELBNames, m.ClassicELBNames)
+		m.SyncPolicyID = stringOrNull(g.Tags[tagSyncPolicy])
 		r.readTags(ctx, m, g.Tags)
 		report, err := r.clients().Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
 		if err != nil {
@@ -1390,6 +1480,7 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 		KeyName: types.StringNull(), IAMInstanceProfile: types.StringNull(), UserData: types.StringNull(),
 		MinSize: types.Int64Null(), MaxSize: types.Int64Null(), DesiredCapacity: types.Int64Null(),
 		TargetGroupARNs: types.SetNull(types.StringType), ClassicELBNames: types.SetNull(types.StringType),
+		SyncPolicyID:   types.StringNull(),
 		WaitForHealthy: types.BoolValue(true),
 		Tags:           types.MapNull(types.StringType), TagsAll: types.MapNull(types.StringType),
 		LaunchTemplateID: types.StringValue(g.LaunchTemplateID), LaunchTemplateVersion: types.Int64Null(),
@@ -1606,8 +1697,8 @@ type clonePoolResourceModel struct {
 	MasterTargetGroupARN  types.String           `tfsdk:"master_target_group_arn"`
 	WriteRuleARN          types.String           `tfsdk:"write_rule_arn"`
 	Master                []clonePoolMasterModel `tfsdk:"master"`
-	// SyncPolicyID types.String `tfsdk:"sync_policy_id"`: added with clone_sync_policy (internal/syncstore).
-	Timeouts timeouts.Value `tfsdk:"timeouts"`
+	SyncPolicyID          types.String           `tfsdk:"sync_policy_id"`
+	Timeouts              timeouts.Value         `tfsdk:"timeouts"`
 }
 
 type clonePoolMasterModel struct {

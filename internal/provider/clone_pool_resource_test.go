@@ -217,6 +217,60 @@ func TestAccClonePool_import(t *testing.T) {
 	})
 }
 
+func TestAccClonePool_syncPolicy(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-sync")
+	policy := fmt.Sprintf(`
+resource "clone_sync_policy" "test" {
+  name               = %q
+  master_instance_id = %q
+  paths              = [{ source = "/srv/app/www", destination = "/var/www" }]
+}
+`, name+"-sync", world.MasterInstanceID)
+	cfg := testAccClonePoolConfig(t, name, world, 2, "  sync_policy_id = clone_sync_policy.test.id") + policy
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, 2),
+					testAccCheckClonePoolUserData(t, name, `filename="clone-sync-agent.cfg"`),
+					func(*terraform.State) error {
+						ctx := context.Background()
+						c := acctest.Client(t)
+						hooks, err := c.AutoScaling.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{AutoScalingGroupName: aws.String(name)})
+						if err != nil {
+							return err
+						}
+						if len(hooks.LifecycleHooks) != 1 || aws.ToString(hooks.LifecycleHooks[0].LifecycleHookName) != name+"-first-sync" ||
+							aws.ToString(hooks.LifecycleHooks[0].DefaultResult) != "ABANDON" {
+							return fmt.Errorf("lifecycle hooks = %+v, want one %s-first-sync defaulting to ABANDON", hooks.LifecycleHooks, name)
+						}
+						g, err := pool.FindGroup(ctx, c.AutoScaling, name)
+						if err != nil {
+							return err
+						}
+						if g.Tags["clone:sync-policy"] != name+"-sync" {
+							return fmt.Errorf("group tag clone:sync-policy = %q", g.Tags["clone:sync-policy"])
+						}
+						return nil
+					},
+				),
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
 func TestAccClonePool_invalid(t *testing.T) {
 	const okTG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-web/0123456789abcdef"
 	const okListener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"
