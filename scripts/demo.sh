@@ -58,6 +58,8 @@ tf() { "$tf" -chdir="$work" "$@"; }
 show() {
   step "what was built"
   tf output
+  step "every load balancer target and its health"
+  go run ./cmd/seed -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo -health
 }
 
 case "${1:-apply}" in

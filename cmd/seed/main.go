@@ -23,15 +23,16 @@ func main() {
 	name := flag.String("name", "clone-demo", "name of the seeded system; reused when it exists")
 	tfvars := flag.String("tfvars", "", "write the ids as HCL to this file")
 	timeout := flag.Duration("timeout", 15*time.Minute, "give up after this long")
+	health := flag.Bool("health", false, "print every load balancer target of the seeded system and its health instead of the ids")
 	flag.Parse()
 
-	if err := run(*endpoint, *region, *name, *tfvars, *timeout); err != nil {
+	if err := run(*endpoint, *region, *name, *tfvars, *timeout, *health); err != nil {
 		fmt.Fprintln(os.Stderr, "seed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(endpoint, region, name, tfvars string, timeout time.Duration) error {
+func run(endpoint, region, name, tfvars string, timeout time.Duration, health bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
@@ -50,6 +51,9 @@ func run(endpoint, region, name, tfvars string, timeout time.Duration) error {
 	world, err := seed.Run(ctx, cfg, name)
 	if err != nil {
 		return err
+	}
+	if health {
+		return printHealth(ctx, cfg, world, os.Stdout)
 	}
 	if tfvars != "" {
 		if err := os.MkdirAll(filepath.Dir(tfvars), 0o755); err != nil {
