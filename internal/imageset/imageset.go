@@ -149,7 +149,14 @@ func Bake(ctx context.Context, api API, in BakeInput) (Image, error) {
 	id := aws.ToString(out.ImageId)
 
 	img, err := WaitAvailable(ctx, api, id, in.Progress)
+	if err == nil && len(img.SnapshotIDs) > 0 {
+		if _, terr := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: img.SnapshotIDs, Tags: ec2Tags(tags)}); terr != nil {
+			err = fmt.Errorf("tagging snapshots of image %s: %w", id, terr)
+		}
+	}
 	if err != nil {
+		// Nothing half-made is left behind: the caller records no state for
+		// a failed bake, so the image would be orphaned.
 		cleanupCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		if img.ID == "" {
@@ -159,11 +166,6 @@ func Bake(ctx context.Context, api API, in BakeInput) (Image, error) {
 			return Image{}, errors.Join(err, fmt.Errorf("cleaning up image %s: %w", id, derr))
 		}
 		return Image{}, err
-	}
-	if len(img.SnapshotIDs) > 0 {
-		if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: img.SnapshotIDs, Tags: ec2Tags(tags)}); err != nil {
-			return img, fmt.Errorf("tagging snapshots of image %s: %w", id, err)
-		}
 	}
 	return img, nil
 }

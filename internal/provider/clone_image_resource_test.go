@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -438,4 +440,108 @@ func TestAccCloneImage_readCalls(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccCloneImage_failureHalfWay fails the bake after the image exists
+// (its snapshots cannot be tagged): the apply fails, no image or snapshot is
+// left behind, and the next apply converges.
+func TestAccCloneImage_failureHalfWay(t *testing.T) {
+	acctest.SkipUnlessAcc(t)
+	world := acctest.World(t, "tf-acc-test-images")
+	proxy := acctest.NewProxy(t)
+	name := acctest.RandomName(8)
+	cfg := fmt.Sprintf("provider \"clone\" {\n  endpoints {\n    ec2 = %q\n  }\n}\n", proxy.URL) +
+		testAccCloneImageConfig(name, world.MasterInstanceID, "v1", 2, "")
+	failSnapshotTags := func(c acctest.Call) *acctest.Fault {
+		if c.Action == "CreateTags" && strings.HasPrefix(c.Form.Get("ResourceId.1"), "snap-") {
+			return &acctest.Fault{Status: 403, Code: "UnauthorizedOperation", Message: "injected by the test"}
+		}
+		return nil
+	}
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckCloneImageDestroy(t),
+		Steps: []resource.TestStep{
+			{
+				PreConfig:   func() { proxy.SetRule(failSnapshotTags) },
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)tagging snapshots of image ami-.*UnauthorizedOperation`),
+			},
+			{
+				PreConfig: func() {
+					proxy.SetRule(nil)
+					if n := imagesNamed(t, name); n != 0 {
+						t.Fatalf("a failed bake left %d images named %s*", n, name)
+					}
+				},
+				Config: cfg,
+				Check: func(s *terraform.State) error {
+					if n := imagesNamed(t, name); n != 1 {
+						return fmt.Errorf("after the converging apply, %d images named %s*, want 1", n, name)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// TestAccCloneImage_throttled answers the first calls of every kind with
+// throttling errors and 5xx: the SDK retries and the apply succeeds.
+func TestAccCloneImage_throttled(t *testing.T) {
+	acctest.SkipUnlessAcc(t)
+	world := acctest.World(t, "tf-acc-test-images")
+	proxy := acctest.NewProxy(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	proxy.SetRule(func(c acctest.Call) *acctest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[c.Action]++
+		switch seen[c.Action] {
+		case 1:
+			return &acctest.Fault{Status: 400, Code: "RequestLimitExceeded", Message: "injected throttling"}
+		case 2:
+			return &acctest.Fault{Status: 503, Code: "ServiceUnavailable", Message: "injected outage"}
+		}
+		return nil
+	})
+	cfg := fmt.Sprintf("provider \"clone\" {\n  endpoints {\n    ec2 = %q\n  }\n}\n", proxy.URL) +
+		testAccCloneImageConfig(acctest.RandomName(8), world.MasterInstanceID, "v1", 2, "")
+	var set imageset.Set
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckCloneImageDestroy(t),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				testAccCheckCloneImageExists(t, "clone_image.test", &set, 1),
+				func(*terraform.State) error {
+					mu.Lock()
+					defer mu.Unlock()
+					for _, action := range []string{"CreateImage", "DescribeImages", "CreateTags"} {
+						if seen[action] < 3 {
+							return fmt.Errorf("%s was answered %d times, want the 2 injected faults and a retry", action, seen[action])
+						}
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+func imagesNamed(t *testing.T, prefix string) int {
+	out, err := acctest.Client(t).EC2.DescribeImages(context.Background(), &ec2.DescribeImagesInput{
+		Owners:  []string{"self"},
+		Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{prefix + "*"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Images)
 }
