@@ -20,7 +20,12 @@ type UserDataParts struct {
 	User            string
 	EnvFile         string
 	DisableServices []string
+	// SyncAgent is the sync agent's cloud-init part as rendered.
+	SyncAgent string
 }
+
+// SyncAgentPartFilename names the sync agent's cloud-init part.
+const SyncAgentPartFilename = "clone-sync-agent.cfg"
 
 var (
 	envFilePathRE = regexp.MustCompile(`(?m)^  - path: (".*")$`)
@@ -67,6 +72,8 @@ func ParseUserData(doc string) (UserDataParts, error) {
 		switch p.FileName() {
 		case userdata.UserPartFilename:
 			out.User = content
+		case SyncAgentPartFilename:
+			out.SyncAgent = content
 		case userdata.MasterPartFilename:
 			if m := envFilePathRE.FindStringSubmatch(content); m != nil {
 				_ = json.Unmarshal([]byte(m[1]), &out.EnvFile)

@@ -42,3 +42,18 @@ func TestParseUserDataRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestParseUserDataSyncAgent(t *testing.T) {
+	agent := "#cloud-config\nwrite_files:\n  - path: /etc/clone/agent.env\n    content: |\n      INTERVAL=60\n"
+	doc, err := userdata.Assemble([]userdata.Part{{Filename: SyncAgentPartFilename, ContentType: userdata.ContentTypeCloudConfig, Content: agent}}, "#!/bin/sh\ntrue\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseUserData(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.SyncAgent != agent {
+		t.Errorf("SyncAgent = %q, want %q", got.SyncAgent, agent)
+	}
+}

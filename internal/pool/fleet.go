@@ -1,0 +1,201 @@
+package pool
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
+	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
+)
+
+// Tags EC2 puts on every instance launched from a launch template: they
+// record the version the instance was really launched from.
+const (
+	tagLaunchTemplateID      = "aws:ec2launchtemplate:id"
+	tagLaunchTemplateVersion = "aws:ec2launchtemplate:version"
+)
+
+// Fleet is the pool's Auto Scaling group as the rollout orchestrator sees
+// it (rollout.Fleet), backed by the SDK.
+type Fleet struct {
+	Clients
+	EC2        *ec2.Client
+	Group      string
+	TemplateID string
+	// Targets are the load balancers the group is attached to.
+	Targets  []poolhealth.Target
+	Progress func(string)
+}
+
+var _ rollout.Fleet = (*Fleet)(nil)
+
+// Member is what DescribeInstances tells about one clone.
+type Member struct {
+	ImageID    string
+	LaunchTime time.Time
+	// TemplateVersion comes from the instance's aws:ec2launchtemplate:version
+	// tag, and only when its aws:ec2launchtemplate:id tag names templateID.
+	TemplateVersion string
+}
+
+// DescribeMembers reads image, launch time and launch template version of
+// ids with one (paginated) DescribeInstances call.
+func DescribeMembers(ctx context.Context, client *ec2.Client, templateID string, ids []string) (map[string]Member, error) {
+	out := make(map[string]Member, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{InstanceIds: ids})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describing clones %v: %w", ids, err)
+		}
+		for _, r := range page.Reservations {
+			for _, i := range r.Instances {
+				m := Member{ImageID: aws.ToString(i.ImageId), LaunchTime: aws.ToTime(i.LaunchTime)}
+				var ltID, ltVersion string
+				for _, t := range i.Tags {
+					switch aws.ToString(t.Key) {
+					case tagLaunchTemplateID:
+						ltID = aws.ToString(t.Value)
+					case tagLaunchTemplateVersion:
+						ltVersion = aws.ToString(t.Value)
+					}
+				}
+				if templateID != "" && ltID == templateID {
+					m.TemplateVersion = ltVersion
+				}
+				out[aws.ToString(i.InstanceId)] = m
+			}
+		}
+	}
+	return out, nil
+}
+
+// RolloutInstances joins the group's members with what EC2 tells about them.
+// The group's own per-instance launch template version is not used: the
+// emulator reports the template's default there, not the launched one.
+func RolloutInstances(g Group, members map[string]Member) []rollout.Instance {
+	out := make([]rollout.Instance, 0, len(g.Instances))
+	for _, i := range g.Instances {
+		m := members[i.ID]
+		out = append(out, rollout.Instance{
+			ID:              i.ID,
+			ImageID:         m.ImageID,
+			TemplateVersion: m.TemplateVersion,
+			Lifecycle:       i.LifecycleState,
+			LaunchTime:      m.LaunchTime,
+		})
+	}
+	slices.SortFunc(out, func(a, b rollout.Instance) int { return a.LaunchTime.Compare(b.LaunchTime) })
+	return out
+}
+
+// Instances lists the group's members: one DescribeAutoScalingGroups and
+// one DescribeInstances.
+func (f *Fleet) Instances(ctx context.Context) ([]rollout.Instance, error) {
+	g, err := FindGroup(ctx, f.AutoScaling, f.Group)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(g.Instances))
+	for _, i := range g.Instances {
+		ids = append(ids, i.ID)
+	}
+	members, err := DescribeMembers(ctx, f.EC2, f.TemplateID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return RolloutInstances(g, members), nil
+}
+
+// SetTemplateVersion points the group at version and makes it the
+// template's default, so what EC2 records on new instances agrees with
+// what the group launches everywhere (the emulator tags new instances with
+// the default version).
+func (f *Fleet) SetTemplateVersion(ctx context.Context, version string) error {
+	if err := SetDefaultTemplateVersion(ctx, f.EC2, f.TemplateID, version); err != nil {
+		return err
+	}
+	_, err := f.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(f.Group),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{
+			LaunchTemplateId: aws.String(f.TemplateID),
+			Version:          aws.String(version),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("setting launch template %s version %s on Auto Scaling group %s: %w", f.TemplateID, version, f.Group, err)
+	}
+	return nil
+}
+
+// SetCapacity sets desired capacity and max size in one call.
+func (f *Fleet) SetCapacity(ctx context.Context, desired, maxSize int) error {
+	_, err := f.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+		AutoScalingGroupName: aws.String(f.Group),
+		DesiredCapacity:      aws.Int32(int32(desired)),
+		MaxSize:              aws.Int32(int32(maxSize)),
+	})
+	if err != nil {
+		return fmt.Errorf("setting desired capacity of Auto Scaling group %s to %d: %w", f.Group, desired, err)
+	}
+	return nil
+}
+
+// Health reads every attached load balancer once. Members missing from a
+// classic load balancer are registered with it, as WaitHealthy does.
+func (f *Fleet) Health(ctx context.Context, ids []string) (poolhealth.Report, error) {
+	report, err := f.Clients.Health(ctx, f.Targets)
+	if err != nil {
+		return report, err
+	}
+	return report, f.registerMissingClassic(ctx, report, ids)
+}
+
+// Retire takes ids out of every load balancer and the group: deregister,
+// wait until the target groups drained them, terminate with decrement,
+// deregister again (the emulator re-registers on terminations) and wait
+// until they are out everywhere.
+func (f *Fleet) Retire(ctx context.Context, ids []string) error {
+	if err := f.Deregister(ctx, f.Targets, ids); err != nil {
+		return err
+	}
+	if err := f.WaitAbsent(ctx, TargetGroupsOnly(f.Targets), ids, f.Progress); err != nil {
+		return fmt.Errorf("waiting for %v to drain from the target groups: %w", ids, err)
+	}
+	if err := Terminate(ctx, f.AutoScaling, ids); err != nil {
+		return err
+	}
+	if err := f.Deregister(ctx, f.Targets, ids); err != nil {
+		return err
+	}
+	if err := f.WaitAbsent(ctx, f.Targets, ids, f.Progress); err != nil {
+		return fmt.Errorf("waiting for %v to leave the load balancers: %w", ids, err)
+	}
+	return nil
+}
+
+// SetDefaultTemplateVersion makes version the launch template's default.
+func SetDefaultTemplateVersion(ctx context.Context, client *ec2.Client, id, version string) error {
+	if _, err := strconv.ParseInt(version, 10, 64); err != nil {
+		return fmt.Errorf("launch template %s: version %q is not a number", id, version)
+	}
+	_, err := client.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{
+		LaunchTemplateId: aws.String(id),
+		DefaultVersion:   aws.String(version),
+	})
+	if err != nil {
+		return fmt.Errorf("making version %s the default of launch template %s: %w", version, id, err)
+	}
+	return nil
+}
