@@ -449,10 +449,6 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 	if diags.HasError() {
 		return errors.New("reading the planned paths and tags")
 	}
-	pathsDoc, err := syncagent.PathsJSON(paths)
-	if err != nil {
-		return err
-	}
 	root, err := syncagent.SyncRoot(syncSources(paths))
 	if err != nil {
 		return err
@@ -473,6 +469,9 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 	}
 
 	rotate := state == nil || plan.KeyFingerprint.IsUnknown()
+	if !rotate && old.SyncRoot != root {
+		return fmt.Errorf("the key %s was issued for sync root %s, not %s: refresh and plan again so that the new root gets a new key", old.KeyFingerprint, old.SyncRoot, root)
+	}
 	var privateKey []byte
 	publicKey, fingerprint := old.PublicKey, old.KeyFingerprint
 	if rotate {
@@ -485,6 +484,10 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 		}
 	}
 	line := syncagent.AuthorizedKeyLine(publicKey, []string{root})
+	pathsDoc, err := syncagent.PathsJSON(paths, fingerprint)
+	if err != nil {
+		return err
+	}
 
 	names := syncstore.NamesOf(name)
 	rec := syncstore.Record{
@@ -553,9 +556,12 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 		}
 	}
 
-	// Paths before key: with install_on_master the old key is already
-	// revoked, so a clone holding it cannot pull the new paths under the
-	// old root, and the new key never meets a path list of another root.
+	// The path list names its key's fingerprint, and the agent refuses any
+	// other key, so each state between these writes is consistent or
+	// refused: new list and old key, or (for an agent that read the list
+	// just before this write) old list and new key, never sync. Paths go
+	// first so that a failure between the writes leaves a list that
+	// differs from the policy parameter, which read reports as drift.
 	pathsChanged, err := syncstore.PutPaths(ctx, api, name, pathsDoc)
 	if err != nil {
 		return err
@@ -624,7 +630,7 @@ func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *clon
 	m.AuthorizedKey = types.StringValue(syncagent.AuthorizedKeyLine(rec.PublicKey, []string{rec.SyncRoot}))
 	m.KeyFingerprint = types.StringValue(rec.KeyFingerprint)
 
-	paths, _, err := syncstore.FindPaths(ctx, api, name)
+	list, err := syncstore.FindPaths(ctx, api, name)
 	switch {
 	case errors.Is(err, syncstore.ErrNotFound):
 		tflog.Warn(ctx, "paths parameter was deleted; the next apply recreates it", map[string]any{"parameter": names.PathsParameter})
@@ -633,8 +639,13 @@ func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *clon
 		return false, err
 	default:
 		var diags diag.Diagnostics
-		if m.Paths, diags = flattenSyncPaths(ctx, paths, m.Paths); diags.HasError() {
+		if m.Paths, diags = flattenSyncPaths(ctx, list.Paths, m.Paths); diags.HasError() {
 			return false, errors.New("flattening paths")
+		}
+		if list.KeyFingerprint != rec.KeyFingerprint {
+			tflog.Warn(ctx, "paths parameter names another key than the policy (an interrupted rotation or a version 1 path list); clones refuse to sync until the next apply rewrites it",
+				map[string]any{"parameter": names.PathsParameter, "paths_key_fingerprint": list.KeyFingerprint, "key_fingerprint": rec.KeyFingerprint})
+			m.PathsParameter = types.StringNull()
 		}
 	}
 

@@ -99,7 +99,7 @@ func TestAccCloneSyncPolicy_basic(t *testing.T) {
 				Config: cfg,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckCloneSyncPolicyExists(t, syncResource, &rec),
-					testAccCheckSyncPaths(t, name, `{"version":1,"root":"/srv/app","paths":[`+
+					testAccCheckSyncPaths(t, name, `{"version":2,"root":"/srv/app","key_fingerprint":"{fp}","paths":[`+
 						`{"source":"/srv/app/www","destination":"/var/www","exclude":["*.tmp","cache/"],"delete":true},`+
 						`{"source":"/srv/app/uploads","destination":"/srv/uploads","exclude":[],"delete":false}]}`),
 					testAccCheckSyncKeyCommands(calls, name, world.MasterInstanceID, 1),
@@ -165,7 +165,7 @@ func TestAccCloneSyncPolicy_update(t *testing.T) {
 	}) statecheck.StateCheck {
 		return c.AddStateValue(syncResource, tfjsonpath.New("key_fingerprint"))
 	}
-	var first syncstore.Record
+	var first, second syncstore.Record
 
 	www := `[{ source = "/srv/app/www", destination = "/var/www", exclude = ["*.tmp"], delete = true }]`
 	wwwAndUploads := `[
@@ -192,7 +192,7 @@ func TestAccCloneSyncPolicy_update(t *testing.T) {
 					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("user_data"), knownvalue.NotNull()),
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					testAccCheckSyncPaths(t, name, `{"version":1,"root":"/srv/app/www","paths":[`+
+					testAccCheckSyncPaths(t, name, `{"version":2,"root":"/srv/app/www","key_fingerprint":"{fp}","paths":[`+
 						`{"source":"/srv/app/www","destination":"/var/www","exclude":["*.tmp"],"delete":true}]}`),
 					testAccCheckSyncNowCommands(t, calls, name, 1, []string{clone}),
 					testAccCheckSyncKeyCommands(calls, name, world.MasterInstanceID, 1),
@@ -219,11 +219,13 @@ func TestAccCloneSyncPolicy_update(t *testing.T) {
 					testAccCheckSyncNowCommands(t, calls, name, 2, []string{clone}),
 					testAccCheckSyncKeyCommands(calls, name, world.MasterInstanceID, 2),
 					testAccCheckSyncKeyRevoked(calls, name, &first),
+					testAccCheckSyncPathsNameKey(t, name, &first),
 				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					keyAt(newKey),
 					noPrivateKeyCheck{t: t, name: name},
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("authorized_key"), knownvalue.StringRegexp(authorizedKeyPattern("/srv/app"))),
+					recordCheck{t: t, name: name, rec: &second},
 				},
 			},
 			{
@@ -237,6 +239,7 @@ func TestAccCloneSyncPolicy_update(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckSyncKeyCommands(calls, name, world.MasterInstanceID, 3),
 					testAccCheckSyncNowCommands(t, calls, name, 3, []string{clone}),
+					testAccCheckSyncPathsNameKey(t, name, &second),
 				),
 				ConfigStateChecks: []statecheck.StateCheck{keyAt(newKey), noPrivateKeyCheck{t: t, name: name}},
 			},
@@ -252,6 +255,7 @@ func TestAccCloneSyncPolicy_disappears(t *testing.T) {
 	names := syncstore.NamesOf(name)
 	sameKey := statecheck.CompareValue(compare.ValuesSame())
 	newKey := statecheck.CompareValue(compare.ValuesDiffer())
+	keptKey := statecheck.CompareValue(compare.ValuesSame())
 	keyAt := func(c interface {
 		AddStateValue(string, tfjsonpath.Path) statecheck.StateCheck
 	}) statecheck.StateCheck {
@@ -316,11 +320,41 @@ func TestAccCloneSyncPolicy_disappears(t *testing.T) {
 			{
 				// Without its policy parameter the policy is gone; creating
 				// it again takes over the leftover key, paths and document.
+				// Then the path list is replaced by a version 1 list, which
+				// names no key, as an older provider wrote it.
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionCreate),
 				}},
-				Check: testAccCheckCloneSyncPolicyExists(t, syncResource, &rec),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckCloneSyncPolicyExists(t, syncResource, &rec),
+					func(*terraform.State) error {
+						_, err := ssmClient().PutParameter(context.Background(), &ssm.PutParameterInput{
+							Name:      aws.String(names.PathsParameter),
+							Type:      ssmtypes.ParameterTypeString,
+							Overwrite: aws.Bool(true),
+							Value:     aws.String(`{"version":1,"root":"/srv/app/www","paths":[{"source":"/srv/app/www","destination":"/var/www","exclude":[],"delete":false}]}`),
+						})
+						return err
+					},
+				),
+				ConfigStateChecks:  []statecheck.StateCheck{keyAt(keptKey)},
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// A path list naming no key or another key is drift: the
+				// update writes it again with the current key, which stays.
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("key_fingerprint"), knownvalue.StringRegexp(fingerprintPattern)),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckCloneSyncPolicyExists(t, syncResource, &rec),
+					testAccCheckSyncPaths(t, name, `{"version":2,"root":"/srv/app/www","key_fingerprint":"{fp}","paths":[`+
+						`{"source":"/srv/app/www","destination":"/var/www","exclude":[],"delete":false}]}`),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{keyAt(keptKey)},
 			},
 		},
 	})
@@ -536,8 +570,12 @@ func testAccCheckCloneSyncPolicyExists(t *testing.T, res string, rec *syncstore.
 		if err != nil {
 			return err
 		}
-		if _, _, err := syncstore.FindPaths(ctx, api, name); err != nil {
+		list, err := syncstore.FindPaths(ctx, api, name)
+		if err != nil {
 			return err
+		}
+		if list.KeyFingerprint != found.KeyFingerprint {
+			return fmt.Errorf("paths parameter of %s names key %q, the policy's key is %s", name, list.KeyFingerprint, found.KeyFingerprint)
 		}
 		key, err := syncstore.FindParameterInfo(ctx, api, syncstore.NamesOf(name).KeyParameter)
 		if err != nil {
@@ -589,17 +627,68 @@ func testAccCheckCloneSyncPolicyDestroy(t *testing.T) resource.TestCheckFunc {
 	}
 }
 
+// testAccCheckSyncPaths compares the paths parameter with want, where
+// {fp} stands for the key_fingerprint in state.
 func testAccCheckSyncPaths(t *testing.T, name, want string) resource.TestCheckFunc {
-	return func(*terraform.State) error {
+	return func(s *terraform.State) error {
 		out, err := acctest.Client(t).SSM.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(syncstore.NamesOf(name).PathsParameter)})
 		if err != nil {
 			return err
 		}
+		want := strings.ReplaceAll(want, "{fp}", s.RootModule().Resources[syncResource].Primary.Attributes["key_fingerprint"])
 		if got := aws.ToString(out.Parameter.Value); got != want {
 			return fmt.Errorf("paths parameter:\n got %s\nwant %s", got, want)
 		}
 		return nil
 	}
+}
+
+// testAccCheckSyncPathsNameKey proves that after a rotation the paths
+// parameter names the new key: the fingerprint of the private key stored
+// in SSM, the one in state and in the policy parameter, and not the key of
+// prior.
+func testAccCheckSyncPathsNameKey(t *testing.T, name string, prior *syncstore.Record) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		list, err := syncstore.FindPaths(context.Background(), acctest.Client(t).SSM, name)
+		if err != nil {
+			return err
+		}
+		key, err := testAccPrivateKey(t, name)
+		if err != nil {
+			return err
+		}
+		stored, err := syncagent.PrivateKeyFingerprint([]byte(key))
+		if err != nil {
+			return err
+		}
+		rec, err := syncstore.FindRecord(context.Background(), acctest.Client(t).SSM, name)
+		if err != nil {
+			return err
+		}
+		inState := s.RootModule().Resources[syncResource].Primary.Attributes["key_fingerprint"]
+		if list.KeyFingerprint != stored || inState != stored || rec.KeyFingerprint != stored {
+			return fmt.Errorf("paths parameter names key %q; stored private key %s, state %s, policy parameter %s",
+				list.KeyFingerprint, stored, inState, rec.KeyFingerprint)
+		}
+		if list.KeyFingerprint == prior.KeyFingerprint {
+			return fmt.Errorf("paths parameter still names the key before the rotation, %s", prior.KeyFingerprint)
+		}
+		if list.Root != rec.SyncRoot {
+			return fmt.Errorf("paths parameter root %s, the key was issued for %s", list.Root, rec.SyncRoot)
+		}
+		return nil
+	}
+}
+
+// recordCheck keeps the policy parameter after a step, for later steps.
+type recordCheck struct {
+	t    *testing.T
+	name string
+	rec  *syncstore.Record
+}
+
+func (c recordCheck) CheckState(ctx context.Context, _ statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	*c.rec, resp.Error = syncstore.FindRecord(ctx, acctest.Client(c.t).SSM, c.name)
 }
 
 func testAccCheckSyncTags(t *testing.T, name string, want map[string]string) resource.TestCheckFunc {

@@ -5,7 +5,8 @@ umask 077
 # replace the SSM parameters, CLONE_SYNC_RUN_DIR the per-boot directory,
 # CLONE_SYNC_IMDS_ENDPOINT the instance metadata service, and
 # CLONE_SYNC_DRY_ARGV=1 prints every rsync argv (NUL-terminated elements,
-# an empty element after each argv) instead of running anything.
+# an empty element after each argv) instead of running anything; a dry run
+# checks the key only when CLONE_SYNC_KEY_FILE is set.
 
 log() {
 	printf 'clone-sync[%s]: %s\n' "$CS_NAME" "$*" >&2
@@ -22,6 +23,8 @@ dry=${CLONE_SYNC_DRY_ARGV:-}
 key_file=$run_dir/key
 paths_file=${CLONE_SYNC_PATHS_FILE:-$run_dir/paths.json}
 fields_file=$run_dir/paths.fields
+want_fp_file=$run_dir/paths.fingerprint
+parse_err_file=$run_dir/paths.err
 stats_file=$run_dir/rsync.stats
 
 mkdir -p -- "$run_dir" || exit 2
@@ -52,10 +55,10 @@ aws_cli() {
 
 lifecycle=skipped
 write_status() {
-	python3 - "$CS_STATUS_FILE" "$CS_NAME" "$1" "$2" "$lifecycle" <<'PY'
+	python3 - "$CS_STATUS_FILE" "$CS_NAME" "$1" "$2" "$lifecycle" "$3" <<'PY'
 import datetime, json, os, sys
 
-path, name, code, nbytes, lifecycle = sys.argv[1:6]
+path, name, code, nbytes, lifecycle, reason = sys.argv[1:7]
 code, nbytes = int(code), int(nbytes)
 now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 try:
@@ -72,6 +75,7 @@ status = {
     'exit_code': code,
     'bytes_transferred': nbytes,
     'lifecycle_hook': lifecycle,
+    'reason': reason or None,
 }
 tmp = '%s.tmp.%d' % (path, os.getpid())
 with open(tmp, 'w') as f:
@@ -82,10 +86,15 @@ os.replace(tmp, path)
 PY
 }
 
+# finish CODE BYTES [REASON] ends the run; REASON explains a failure in the
+# status file.
 finish() {
-	rm -f -- "$key_file" "$fields_file" "$stats_file"
+	rm -f -- "$key_file" "$key_file.pub" "$fields_file" "$want_fp_file" "$parse_err_file" "$stats_file"
+	if [ -n "${3:-}" ]; then
+		log "error: $3"
+	fi
 	if [ -z "$dry" ]; then
-		write_status "$1" "$2" || log "error: cannot write the status file $CS_STATUS_FILE"
+		write_status "$1" "$2" "${3:-}" || log "error: cannot write the status file $CS_STATUS_FILE"
 	fi
 	exit "$1"
 }
@@ -104,8 +113,7 @@ if [ -z "$master" ] && [ -r "$CS_MASTER_ENV_FILE" ]; then
 	done <"$CS_MASTER_ENV_FILE"
 fi
 if [[ ! $master =~ ^[A-Za-z0-9][A-Za-z0-9.:-]*$ ]]; then
-	log "error: no valid master address (set in the policy or as MASTER_ADDRESS in $CS_MASTER_ENV_FILE)"
-	finish 2 0
+	finish 2 0 "no valid master address (set in the policy or as MASTER_ADDRESS in $CS_MASTER_ENV_FILE)"
 fi
 case $master in
 *:*) master="[$master]" ;;
@@ -114,20 +122,20 @@ esac
 if [ -z "${CLONE_SYNC_PATHS_FILE:-}" ]; then
 	if ! aws_cli ssm get-parameter --name "$CS_PATHS_PARAMETER" --with-decryption \
 		--query Parameter.Value --output text >"$paths_file"; then
-		log "error: cannot read the path list from SSM parameter $CS_PATHS_PARAMETER"
-		finish 2 0
+		finish 2 0 "cannot read the path list from SSM parameter $CS_PATHS_PARAMETER"
 	fi
 fi
 
 # The path list becomes NUL-terminated fields, per path: the source relative
 # to the master's rrsync root (glob characters bracketed, as rrsync expands
 # globs), the destination, the delete flag, the number of excludes and the
-# excludes.
-if ! python3 - "$paths_file" >"$fields_file" <<'PY'; then
-import json, sys, unicodedata
+# excludes. The fingerprint of the key issued for that root goes to its own
+# file.
+if ! python3 - "$paths_file" "$want_fp_file" >"$fields_file" 2>"$parse_err_file" <<'PY'; then
+import json, re, sys, unicodedata
 
 def fail(msg):
-    sys.stderr.write('clone-sync: invalid path list: %s\n' % msg)
+    sys.stderr.write('invalid path list: %s\n' % msg)
     sys.exit(1)
 
 def elems(what, p):
@@ -149,8 +157,13 @@ try:
         doc = json.loads(f.read().decode('utf-8'))
 except Exception as e:
     fail(str(e))
-if not isinstance(doc, dict) or doc.get('version') != 1 or not isinstance(doc.get('paths'), list):
-    fail('expected {"version": 1, "root": ..., "paths": [...]}')
+if isinstance(doc, dict) and doc.get('version') == 1:
+    fail('version 1 carries no key fingerprint (written by an older provider); apply the clone_sync_policy to rewrite it')
+if not isinstance(doc, dict) or doc.get('version') != 2 or not isinstance(doc.get('paths'), list):
+    fail('expected {"version": 2, "root": ..., "key_fingerprint": ..., "paths": [...]}')
+fingerprint = doc.get('key_fingerprint')
+if not isinstance(fingerprint, str) or not re.fullmatch(r'SHA256:[A-Za-z0-9+/]{43}', fingerprint):
+    fail('key_fingerprint %r is not a SHA256 fingerprint' % (fingerprint,))
 root = elems('root', doc.get('root'))
 out = []
 for p in doc['paths']:
@@ -172,18 +185,33 @@ for p in doc['paths']:
     if not isinstance(delete, bool):
         fail('delete of %r must be true or false' % p.get('source'))
     out += ['./' + rel + '/' if rel else './', '/' + '/'.join(dst) + '/', '1' if delete else '0', str(len(excludes))] + excludes
+with open(sys.argv[2], 'w') as f:
+    f.write(fingerprint)
 sys.stdout.buffer.write(b''.join(s.encode('utf-8') + b'\0' for s in out))
 PY
-	finish 3 0
+	reason=$(tail -n 1 -- "$parse_err_file" 2>/dev/null)
+	finish 3 0 "${reason:-invalid path list}"
 fi
+want_fp=$(cat -- "$want_fp_file") || finish 3 0 "invalid path list: no key fingerprint"
 
-if [ -z "$dry" ]; then
+# The path list and the key are read at different moments, so a run during
+# a key rotation can hold one of each. The path list names the key it was
+# written for; any other key may be confined to another root, so refuse it.
+if [ -z "$dry" ] || [ -n "${CLONE_SYNC_KEY_FILE:-}" ]; then
 	if [ -n "${CLONE_SYNC_KEY_FILE:-}" ]; then
-		cat -- "$CLONE_SYNC_KEY_FILE" >"$key_file" || finish 2 0
+		cat -- "$CLONE_SYNC_KEY_FILE" >"$key_file" || finish 2 0 "cannot read the private key from $CLONE_SYNC_KEY_FILE"
 	elif ! aws_cli ssm get-parameter --name "$CS_KEY_PARAMETER" --with-decryption \
 		--query Parameter.Value --output text >"$key_file"; then
-		log "error: cannot read the private key from SSM parameter $CS_KEY_PARAMETER"
-		finish 2 0
+		finish 2 0 "cannot read the private key from SSM parameter $CS_KEY_PARAMETER"
+	fi
+	if ! ssh-keygen -y -P '' -f "$key_file" >"$key_file.pub" ||
+		! key_fp=$(ssh-keygen -l -E sha256 -f "$key_file.pub"); then
+		finish 2 0 "the private key is not a valid unencrypted ssh key"
+	fi
+	key_fp=${key_fp#* }
+	key_fp=${key_fp%% *}
+	if [ "$key_fp" != "$want_fp" ]; then
+		finish 75 0 "key and path list are from different rotations; retrying next run (path list wants $want_fp, key is $key_fp)"
 	fi
 fi
 
@@ -191,6 +219,7 @@ ssh_cmd="ssh -i $key_file -p $CS_SSH_PORT -o BatchMode=yes -o IdentitiesOnly=yes
 
 rc=0
 total=0
+reason=
 while IFS= read -r -d '' remote; do
 	IFS= read -r -d '' dest
 	IFS= read -r -d '' delete
@@ -224,6 +253,7 @@ while IFS= read -r -d '' remote; do
 		log "error: rsync of $remote exited with $code"
 		if [ "$rc" -eq 0 ]; then
 			rc=$code
+			reason="rsync of $remote into $dest exited with $code"
 		fi
 	fi
 done <"$fields_file"
@@ -252,4 +282,4 @@ if [ "$rc" -eq 0 ] && [ -n "$CS_LIFECYCLE_HOOK_NAME" ]; then
 	fi
 fi
 
-finish "$rc" "$total"
+finish "$rc" "$total" "$reason"

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -102,7 +103,7 @@ type e2eEnv struct {
 
 func startMaster(t *testing.T) *e2eEnv {
 	t.Helper()
-	requireTools(t, "rsync", "rrsync", "ssh", "bash", "python3", "useradd", "usermod", "userdel")
+	requireTools(t, "rsync", "rrsync", "ssh", "ssh-keygen", "bash", "python3", "useradd", "usermod", "userdel")
 	sshd, err := exec.LookPath("sshd")
 	if err != nil {
 		sshd = "/usr/sbin/sshd"
@@ -234,10 +235,18 @@ func (e *e2eEnv) policy(name string) Policy {
 }
 
 // agent renders p's agent for paths and returns a command running it as the
-// clone would, reading paths and key from files.
+// clone would, reading paths and key from files; the path list carries the
+// fingerprint of keyFile.
 func (e *e2eEnv) agent(t *testing.T, p Policy, paths []Path, keyFile string) *exec.Cmd {
 	t.Helper()
-	doc, err := PathsJSON(paths)
+	return e.agentFor(t, p, paths, keyFile, keyFile)
+}
+
+// agentFor is agent with a path list written for the key in pathsKeyFile,
+// which may differ from the key the agent fetches.
+func (e *e2eEnv) agentFor(t *testing.T, p Policy, paths []Path, pathsKeyFile, keyFile string) *exec.Cmd {
+	t.Helper()
+	doc, err := PathsJSON(paths, privateKeyFileFingerprint(t, pathsKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,6 +260,19 @@ func (e *e2eEnv) agent(t *testing.T, p Policy, paths []Path, keyFile string) *ex
 		"CLONE_SYNC_RUN_DIR="+filepath.Join(dir, "run"),
 	)
 	return cmd
+}
+
+func privateKeyFileFingerprint(t *testing.T, keyFile string) string {
+	t.Helper()
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := PrivateKeyFingerprint(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp
 }
 
 func runAgent(t *testing.T, cmd *exec.Cmd) {
@@ -414,6 +436,73 @@ func TestAgentEndToEnd(t *testing.T) {
 		}
 	})
 
+	// A rotation that moves the root from e.root down to www: keyFile may
+	// read all of e.root, the new key only www. The agent reads the path
+	// list and the key at different moments, so it can pair either list
+	// with either key.
+	t.Run("a key and a path list from different rotations are refused", func(t *testing.T) {
+		oldKey := keyFile
+		newKey := e.authorize(t, "rotated", []string{www})
+		newPaths := []Path{{Source: www, Destination: filepath.Join(clone, "rotated"), Exclude: []string{"big.bin"}}}
+		oldPaths := []Path{
+			{Source: www, Destination: filepath.Join(clone, "rotated-old"), Exclude: []string{"big.bin"}},
+			{Source: data, Destination: filepath.Join(clone, "rotated-data")},
+		}
+		rp := e.policy("rotated")
+
+		// What the agent must not do: the new list asks for "./" of the
+		// key's root, which for the old key is all of e.root.
+		hazard := filepath.Join(e.base, "hazard")
+		if out, err := exec.Command("rsync", "-a", "--exclude=big.bin", "-e", "ssh -i "+oldKey+" -p "+strconv.Itoa(e.port)+
+			" -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
+			e.user+"@127.0.0.1:./", hazard+"/").CombinedOutput(); err != nil || !exists(filepath.Join(hazard, filepath.Base(data))) || !exists(filepath.Join(hazard, "www", "new.txt")) {
+			t.Fatalf("the old key should reach all of its root (the hazard this test guards against): %v\n%s", err, out)
+		}
+
+		for name, c := range map[string]struct {
+			paths             []Path
+			pathsKey, wantKey string
+		}{
+			"new path list, old key": {newPaths, newKey, oldKey},
+			"old path list, new key": {oldPaths, oldKey, newKey},
+		} {
+			logins := strings.Count(e.sshdLog.String(), "Accepted publickey")
+			cmd := e.agentFor(t, rp, c.paths, c.pathsKey, c.wantKey)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 75 {
+				t.Fatalf("%s: agent exited with %v, want 75\n%s", name, err, out)
+			}
+			const reason = "key and path list are from different rotations; retrying next run"
+			if !strings.Contains(string(out), reason) {
+				t.Errorf("%s: the agent's log does not give the reason:\n%s", name, out)
+			}
+			for _, dst := range []string{"rotated", "rotated-old", "rotated-data"} {
+				if exists(filepath.Join(clone, dst)) {
+					t.Errorf("%s: %s was written although the run was refused", name, dst)
+				}
+			}
+			if n := strings.Count(e.sshdLog.String(), "Accepted publickey"); n != logins {
+				t.Errorf("%s: the refused run logged in to the master (%d logins, %d before)", name, n, logins)
+			}
+			s := readStatus(t, rp)
+			if s.ExitCode != 75 || s.Reason == nil || !strings.HasPrefix(*s.Reason, reason) || s.LifecycleHook == "completed" {
+				t.Errorf("%s: status after a refused run: %+v", name, s)
+			}
+		}
+
+		runAgent(t, e.agentFor(t, rp, newPaths, newKey, newKey))
+		if !exists(filepath.Join(clone, "rotated", "new.txt")) {
+			t.Error("the matching key and path list did not sync www")
+		}
+		if exists(filepath.Join(clone, "rotated", filepath.Base(data))) || exists(filepath.Join(clone, "rotated", "www")) {
+			t.Error("the matching pair pulled more than www")
+		}
+		if s := readStatus(t, rp); s.ExitCode != 0 || s.Reason != nil || s.LastSuccess == nil {
+			t.Errorf("status after the matching pair synced: %+v", s)
+		}
+	})
+
 	t.Run("the failing run is recorded", func(t *testing.T) {
 		missing := []Path{paths[0], {Source: filepath.Join(e.root, "missing"), Destination: filepath.Join(clone, "missing")}}
 		cmd := e.agent(t, p, missing, keyFile)
@@ -421,8 +510,8 @@ func TestAgentEndToEnd(t *testing.T) {
 			t.Fatalf("agent succeeded on a missing source\n%s", out)
 		}
 		s := readStatus(t, p)
-		if s.ExitCode == 0 || s.LastSuccess == nil {
-			t.Errorf("status after a failed run keeps last_success and records the code: %+v", s)
+		if s.ExitCode == 0 || s.LastSuccess == nil || s.Reason == nil || !strings.Contains(*s.Reason, "missing") {
+			t.Errorf("status after a failed run keeps last_success and records the code and the reason: %+v", s)
 		}
 	})
 

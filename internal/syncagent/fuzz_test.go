@@ -196,7 +196,7 @@ func FuzzRenderArgs(f *testing.F) {
 		if err := p.WithDefaults().Validate(); err != nil {
 			t.Fatalf("policy around valid paths is invalid: %v", err)
 		}
-		doc, err := PathsJSON(paths)
+		doc, err := PathsJSON(paths, testFingerprint)
 		if err != nil {
 			t.Fatalf("PathsJSON of valid paths: %v", err)
 		}

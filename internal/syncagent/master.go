@@ -11,32 +11,55 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// ParsePathsJSON reads a document PathsJSON rendered back into paths and
-// its root, refusing anything PathsJSON would not have produced.
-func ParsePathsJSON(doc string) (paths []Path, root string, err error) {
+// PathList is a path document read back.
+type PathList struct {
+	Paths []Path
+	Root  string
+	// KeyFingerprint is empty in a version 1 document.
+	KeyFingerprint string
+}
+
+// ParsePathsJSON reads a document PathsJSON rendered (or a version 1
+// document, which has no key fingerprint), refusing anything PathsJSON
+// would not have produced.
+func ParsePathsJSON(doc string) (PathList, error) {
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.DisallowUnknownFields()
 	var d pathsDocument
 	if err := dec.Decode(&d); err != nil {
-		return nil, "", fmt.Errorf("decoding the path list: %w", err)
+		return PathList{}, fmt.Errorf("decoding the path list: %w", err)
 	}
-	if d.Version != 1 {
-		return nil, "", fmt.Errorf("path list version %d is not supported", d.Version)
+	switch d.Version {
+	case 1:
+		if d.KeyFingerprint != "" {
+			return PathList{}, errors.New("path list version 1 cannot carry a key fingerprint")
+		}
+	case PathsVersion:
+		if err := ValidateKeyFingerprint(d.KeyFingerprint); err != nil {
+			return PathList{}, fmt.Errorf("path list: %w", err)
+		}
+	default:
+		return PathList{}, fmt.Errorf("path list version %d is not supported", d.Version)
 	}
+	var paths []Path
 	for _, p := range d.Paths {
 		paths = append(paths, Path(p))
 	}
 	if err := ValidatePaths(paths); err != nil {
-		return nil, "", err
+		return PathList{}, err
 	}
+	if want, _ := SyncRoot(syncSources(paths)); d.Root != want {
+		return PathList{}, fmt.Errorf("path list root %q does not match its sources (want %q)", d.Root, want)
+	}
+	return PathList{Paths: paths, Root: d.Root, KeyFingerprint: d.KeyFingerprint}, nil
+}
+
+func syncSources(paths []Path) []string {
 	sources := make([]string, 0, len(paths))
 	for _, p := range paths {
 		sources = append(sources, p.Source)
 	}
-	if want, _ := SyncRoot(sources); d.Root != want {
-		return nil, "", fmt.Errorf("path list root %q does not match its sources (want %q)", d.Root, want)
-	}
-	return paths, d.Root, nil
+	return sources
 }
 
 // KeyFingerprint returns the SHA256 fingerprint ("SHA256:…", as ssh-keygen
@@ -47,6 +70,17 @@ func KeyFingerprint(pub string) (string, error) {
 		return "", fmt.Errorf("parsing public key: %w", err)
 	}
 	return ssh.FingerprintSHA256(key), nil
+}
+
+// PrivateKeyFingerprint returns the SHA256 fingerprint of the public half
+// of an unencrypted private key, as the agent computes it on a clone
+// ("ssh-keygen -y -f KEY | ssh-keygen -l -f -").
+func PrivateKeyFingerprint(privateKeyPEM []byte) (string, error) {
+	signer, err := ssh.ParsePrivateKey(privateKeyPEM)
+	if err != nil {
+		return "", errors.New("parsing private key: not an unencrypted private key")
+	}
+	return ssh.FingerprintSHA256(signer.PublicKey()), nil
 }
 
 var keyBlobPattern = regexp.MustCompile(`^[A-Za-z0-9+/]+={0,2}$`)

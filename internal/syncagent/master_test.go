@@ -15,30 +15,86 @@ func TestParsePathsJSON(t *testing.T) {
 		{Source: "/srv/app/www", Destination: "/var/www", Exclude: []string{"*.tmp", "cache/"}, Delete: true},
 		{Source: "/srv/app/uploads", Destination: "/srv/uploads"},
 	}
-	doc, err := PathsJSON(paths)
+	doc, err := PathsJSON(paths, testFingerprint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, root, err := ParsePathsJSON(doc)
+	got, err := ParsePathsJSON(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if root != "/srv/app" || len(got) != 2 || got[0].Exclude[1] != "cache/" || !got[0].Delete || got[1].Delete || len(got[1].Exclude) != 0 {
-		t.Errorf("round trip: root %q, paths %+v", root, got)
+	if got.Root != "/srv/app" || got.KeyFingerprint != testFingerprint || len(got.Paths) != 2 || got.Paths[0].Exclude[1] != "cache/" ||
+		!got.Paths[0].Delete || got.Paths[1].Delete || len(got.Paths[1].Exclude) != 0 {
+		t.Errorf("round trip: %+v", got)
 	}
 
+	v1, err := ParsePathsJSON(`{"version":1,"root":"/a","paths":[{"source":"/a","destination":"/b","exclude":[],"delete":false}]}`)
+	if err != nil || v1.KeyFingerprint != "" || v1.Root != "/a" || len(v1.Paths) != 1 {
+		t.Errorf("version 1 document: %+v, %v", v1, err)
+	}
+
+	fp := `"key_fingerprint":"` + testFingerprint + `",`
 	for name, doc := range map[string]string{
-		"not json":      `{`,
-		"version":       `{"version":2,"root":"/a","paths":[{"source":"/a","destination":"/b"}]}`,
-		"unknown field": `{"version":1,"root":"/a","paths":[],"x":1}`,
-		"no paths":      `{"version":1,"root":"/a","paths":[]}`,
-		"relative":      `{"version":1,"root":"/a","paths":[{"source":"a","destination":"/b"}]}`,
-		"wider root":    `{"version":1,"root":"/srv","paths":[{"source":"/srv/a","destination":"/b"}]}`,
-		"newline":       `{"version":1,"root":"/a","paths":[{"source":"/a","destination":"/b","exclude":["x\ny"]}]}`,
+		"not json":           `{`,
+		"version":            `{"version":3,"root":"/a",` + fp + `"paths":[{"source":"/a","destination":"/b"}]}`,
+		"v2 without key":     `{"version":2,"root":"/a","paths":[{"source":"/a","destination":"/b"}]}`,
+		"v2 bad fingerprint": `{"version":2,"root":"/a","key_fingerprint":"SHA256:x","paths":[{"source":"/a","destination":"/b"}]}`,
+		"v1 with key":        `{"version":1,"root":"/a",` + fp + `"paths":[{"source":"/a","destination":"/b"}]}`,
+		"unknown field":      `{"version":2,"root":"/a",` + fp + `"paths":[],"x":1}`,
+		"no paths":           `{"version":2,"root":"/a",` + fp + `"paths":[]}`,
+		"relative":           `{"version":2,"root":"/a",` + fp + `"paths":[{"source":"a","destination":"/b"}]}`,
+		"wider root":         `{"version":2,"root":"/srv",` + fp + `"paths":[{"source":"/srv/a","destination":"/b"}]}`,
+		"newline":            `{"version":2,"root":"/a",` + fp + `"paths":[{"source":"/a","destination":"/b","exclude":["x\ny"]}]}`,
 	} {
-		if _, _, err := ParsePathsJSON(doc); err == nil {
+		if _, err := ParsePathsJSON(doc); err == nil {
 			t.Errorf("%s: ParsePathsJSON(%s) succeeded", name, doc)
 		}
+	}
+}
+
+// TestFingerprintsMatchSSHKeygen proves the fingerprints computed in Go are
+// the ones the agent computes with ssh-keygen on a clone.
+func TestFingerprintsMatchSSHKeygen(t *testing.T) {
+	requireTools(t, "ssh-keygen")
+	priv, pub, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, priv, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	derived, err := exec.Command("ssh-keygen", "-y", "-P", "", "-f", keyFile).Output()
+	if err != nil {
+		t.Fatalf("ssh-keygen -y: %v", err)
+	}
+	if err := os.WriteFile(keyFile+".pub", derived, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ssh-keygen", "-l", "-E", "sha256", "-f", keyFile+".pub").Output()
+	if err != nil {
+		t.Fatalf("ssh-keygen -l: %v", err)
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) < 2 {
+		t.Fatalf("ssh-keygen -l printed %q", out)
+	}
+	fromPub, err := KeyFingerprint(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromPriv, err := PrivateKeyFingerprint(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromPub != fields[1] || fromPriv != fields[1] || ValidateKeyFingerprint(fromPub) != nil {
+		t.Errorf("KeyFingerprint %s, PrivateKeyFingerprint %s, ssh-keygen %s", fromPub, fromPriv, fields[1])
+	}
+	if fp, err := KeyFingerprint(testPublicKey); err != nil || fp != testFingerprint {
+		t.Errorf("KeyFingerprint(testPublicKey) = %s, %v; want %s", fp, err, testFingerprint)
+	}
+	if _, err := PrivateKeyFingerprint([]byte("not a key")); err == nil {
+		t.Error("PrivateKeyFingerprint accepted garbage")
 	}
 }
 

@@ -282,12 +282,29 @@ func pathElems(p string) []string {
 	return elems
 }
 
+// PathsVersion is the version of the path document PathsJSON writes.
+// Version 1 had no key fingerprint; ParsePathsJSON still reads it, the
+// agent refuses it.
+const PathsVersion = 2
+
+var fingerprintPattern = regexp.MustCompile(`^SHA256:[A-Za-z0-9+/]{43}$`)
+
+// ValidateKeyFingerprint checks a fingerprint as KeyFingerprint returns it.
+func ValidateKeyFingerprint(fp string) error {
+	if !fingerprintPattern.MatchString(fp) {
+		return fmt.Errorf("key fingerprint %q must be a SHA256 fingerprint as ssh-keygen -l prints it (SHA256: and 43 base64 characters)", fp)
+	}
+	return nil
+}
+
 // pathsDocument is the JSON stored in the paths parameter. Root must equal
-// the rrsync root of the authorized key on the master.
+// the rrsync root of the authorized key on the master, and KeyFingerprint
+// is that key's: a clone holding another key refuses to sync.
 type pathsDocument struct {
-	Version int        `json:"version"`
-	Root    string     `json:"root"`
-	Paths   []pathJSON `json:"paths"`
+	Version        int        `json:"version"`
+	Root           string     `json:"root"`
+	KeyFingerprint string     `json:"key_fingerprint,omitempty"`
+	Paths          []pathJSON `json:"paths"`
 }
 
 type pathJSON struct {
@@ -298,12 +315,18 @@ type pathJSON struct {
 }
 
 // PathsJSON validates paths and renders the document the agent reads from
-// the paths parameter: {"version":1,"root":...,"paths":[...]}.
-func PathsJSON(paths []Path) (string, error) {
+// the paths parameter: {"version":2,"root":...,"key_fingerprint":...,
+// "paths":[...]}. keyFingerprint is KeyFingerprint of the public key
+// installed for SyncRoot of the sources; the agent syncs only with the
+// private key of that fingerprint.
+func PathsJSON(paths []Path, keyFingerprint string) (string, error) {
 	if err := ValidatePaths(paths); err != nil {
 		return "", err
 	}
-	doc := pathsDocument{Version: 1}
+	if err := ValidateKeyFingerprint(keyFingerprint); err != nil {
+		return "", err
+	}
+	doc := pathsDocument{Version: PathsVersion, KeyFingerprint: keyFingerprint}
 	sources := make([]string, 0, len(paths))
 	for _, p := range paths {
 		exclude := p.Exclude

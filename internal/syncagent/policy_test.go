@@ -95,15 +95,21 @@ func TestSyncRoot(t *testing.T) {
 	}
 }
 
+// testFingerprint is ssh-keygen -l -E sha256 of testPublicKey.
+const (
+	testPublicKey   = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKrIcs1sNKTjkJzrZ7F7z6zFsNLqNqBSlpSXnsyvEZzw"
+	testFingerprint = "SHA256:zzJjKpoBJOV+1N8vyX9RsXDfdbrF+Mi956l15MwXsDo"
+)
+
 func TestPathsJSON(t *testing.T) {
 	got, err := PathsJSON([]Path{
 		{Source: "/srv/app/www", Destination: "/srv/app/www", Exclude: []string{"*.log"}, Delete: true},
 		{Source: "/srv/app/uploads", Destination: "/data/uploads"},
-	})
+	}, testFingerprint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"version":1,"root":"/srv/app","paths":[` +
+	want := `{"version":2,"root":"/srv/app","key_fingerprint":"` + testFingerprint + `","paths":[` +
 		`{"source":"/srv/app/www","destination":"/srv/app/www","exclude":["*.log"],"delete":true},` +
 		`{"source":"/srv/app/uploads","destination":"/data/uploads","exclude":[],"delete":false}]}`
 	if got != want {
@@ -119,8 +125,13 @@ func TestPathsJSON(t *testing.T) {
 		"bad exclude":   {{Source: "/a", Destination: "/b", Exclude: []string{""}}},
 		"no common dir": {{Source: "/a", Destination: "/b"}, {Source: "/c", Destination: "/d"}},
 	} {
-		if _, err := PathsJSON(paths); err == nil {
+		if _, err := PathsJSON(paths, testFingerprint); err == nil {
 			t.Errorf("%s: PathsJSON accepted %+v", name, paths)
+		}
+	}
+	for _, fp := range []string{"", "MD5:zz:jj", "SHA256:short", testFingerprint + "=", "SHA256:zzJjKpoBJOV+1N8vyX9RsXDfdbrF+Mi956l15MwXsD\n"} {
+		if _, err := PathsJSON([]Path{{Source: "/a", Destination: "/b"}}, fp); err == nil {
+			t.Errorf("PathsJSON accepted key fingerprint %q", fp)
 		}
 	}
 }

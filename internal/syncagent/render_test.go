@@ -167,9 +167,11 @@ func TestRenderRunCommandDocument(t *testing.T) {
 }
 
 // TestAgentAWSMode runs the agent without file overrides against a fake aws
-// CLI, a fake rsync and a fake instance metadata service.
+// CLI, a fake rsync and a fake instance metadata service: first with a key
+// from another rotation than the path list, which must sync nothing and
+// leave the lifecycle hook alone, then with the matching key.
 func TestAgentAWSMode(t *testing.T) {
-	requireTools(t, "bash", "python3", "curl")
+	requireTools(t, "bash", "python3", "curl", "ssh-keygen")
 	dir := plainTempDir(t)
 	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -187,11 +189,26 @@ func TestAgentAWSMode(t *testing.T) {
 	}))
 	defer imds.Close()
 
-	doc, err := PathsJSON([]Path{{Source: "/srv/app/www", Destination: filepath.Join(dir, "www")}})
+	key, pub, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, filepath.Join(dir, "paths.json"), doc, 0o600)
+	_, otherPub, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePaths := func(pub string) {
+		fp, err := KeyFingerprint(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := PathsJSON([]Path{{Source: "/srv/app/www", Destination: filepath.Join(dir, "www")}}, fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeTestFile(t, filepath.Join(dir, "paths.json"), doc, 0o600)
+	}
+	writeTestFile(t, filepath.Join(dir, "key.pem"), string(key), 0o600)
 	writeTestFile(t, filepath.Join(dir, "master.env"), "MASTER_INSTANCE_ID=i-1\nMASTER_ADDRESS=10.9.8.7\n", 0o644)
 	bin := filepath.Join(dir, "bin")
 	awsLog, rsyncLog := filepath.Join(dir, "aws.log"), filepath.Join(dir, "rsync.log")
@@ -200,7 +217,7 @@ printf '%s ' "$@" >>`+awsLog+`
 echo >>`+awsLog+`
 case " $* " in
 *" get-parameter --name /clone/web/paths "*) cat `+filepath.Join(dir, "paths.json")+` ;;
-*" get-parameter --name /clone/web/key "*) echo fake-key ;;
+*" get-parameter --name /clone/web/key "*) cat `+filepath.Join(dir, "key.pem")+` ;;
 *" complete-lifecycle-action "*) ;;
 *) exit 1 ;;
 esac
@@ -224,6 +241,48 @@ echo "Total bytes received: 1,234"
 		}
 	}
 	env = append(env, "PATH="+bin+":"+os.Getenv("PATH"), "CLONE_SYNC_IMDS_ENDPOINT="+imds.URL, "CLONE_SYNC_RUN_DIR="+filepath.Join(dir, "run"))
+	readStatus := func() (agentStatus, []byte) {
+		t.Helper()
+		s, err := os.ReadFile(p.StatusFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var status agentStatus
+		if err := json.Unmarshal(s, &status); err != nil {
+			t.Fatal(err)
+		}
+		return status, s
+	}
+	getParameters := "--region eu-west-1 ssm get-parameter --name /clone/web/paths --with-decryption --query Parameter.Value --output text \n" +
+		"--region eu-west-1 ssm get-parameter --name /clone/web/key --with-decryption --query Parameter.Value --output text \n"
+
+	writePaths(otherPub)
+	cmd := exec.Command("bash", filepath.Join(dir, "agent.sh"))
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 75 {
+		t.Fatalf("agent with a key of another rotation exited %d (%v), want 75\n%s", code, err, out)
+	}
+	if calls, _ := os.ReadFile(awsLog); string(calls) != getParameters {
+		t.Errorf("aws calls of the refused run:\n%s\nwant:\n%s", calls, getParameters)
+	}
+	if _, err := os.Stat(rsyncLog); !os.IsNotExist(err) {
+		t.Errorf("the refused run invoked rsync: %v", err)
+	}
+	if status, s := readStatus(); status.ExitCode != 75 || status.LastSuccess != nil || status.LifecycleHook == "completed" ||
+		status.Reason == nil || !strings.HasPrefix(*status.Reason, "key and path list are from different rotations; retrying next run") {
+		t.Errorf("status of the refused run: %s", s)
+	}
+	for _, f := range []string{"key", "key.pub", "paths.fields", "paths.fingerprint"} {
+		if _, err := os.Stat(filepath.Join(dir, "run", f)); !os.IsNotExist(err) {
+			t.Errorf("%s outlived the refused run: %v", f, err)
+		}
+	}
+
+	writePaths(pub)
+	if err := os.Remove(awsLog); err != nil {
+		t.Fatal(err)
+	}
 	for range 2 {
 		cmd := exec.Command("bash", filepath.Join(dir, "agent.sh"))
 		cmd.Env = env
@@ -233,10 +292,9 @@ echo "Total bytes received: 1,234"
 	}
 
 	calls, _ := os.ReadFile(awsLog)
-	wantCalls := "--region eu-west-1 ssm get-parameter --name /clone/web/paths --with-decryption --query Parameter.Value --output text \n" +
-		"--region eu-west-1 ssm get-parameter --name /clone/web/key --with-decryption --query Parameter.Value --output text \n" +
-		"--region eu-west-1 autoscaling complete-lifecycle-action --lifecycle-hook-name launch --auto-scaling-group-name web-pool --lifecycle-action-result CONTINUE --instance-id i-0123456789abcdef0 \n"
-	wantCalls += strings.Join(strings.Split(wantCalls, "\n")[:2], "\n") + "\n"
+	wantCalls := getParameters +
+		"--region eu-west-1 autoscaling complete-lifecycle-action --lifecycle-hook-name launch --auto-scaling-group-name web-pool --lifecycle-action-result CONTINUE --instance-id i-0123456789abcdef0 \n" +
+		getParameters
 	if string(calls) != wantCalls {
 		t.Errorf("aws calls:\n%s\nwant:\n%s", calls, wantCalls)
 	}
@@ -247,15 +305,8 @@ echo "Total bytes received: 1,234"
 	if _, err := os.Stat(filepath.Join(dir, "run", "key")); !os.IsNotExist(err) {
 		t.Errorf("the private key outlived the run: %v", err)
 	}
-	s, err := os.ReadFile(p.StatusFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var status agentStatus
-	if err := json.Unmarshal(s, &status); err != nil {
-		t.Fatal(err)
-	}
-	if status.ExitCode != 0 || status.BytesTransferred != 1234 || status.LifecycleHook != "completed" || status.LastSuccess == nil {
+	if status, s := readStatus(); status.ExitCode != 0 || status.BytesTransferred != 1234 || status.LifecycleHook != "completed" ||
+		status.LastSuccess == nil || status.Reason != nil {
 		t.Errorf("status: %s", s)
 	}
 }
@@ -267,6 +318,7 @@ type agentStatus struct {
 	ExitCode         int     `json:"exit_code"`
 	BytesTransferred int64   `json:"bytes_transferred"`
 	LifecycleHook    string  `json:"lifecycle_hook"`
+	Reason           *string `json:"reason"`
 }
 
 func writeTestFile(t *testing.T, path, content string, mode os.FileMode) {

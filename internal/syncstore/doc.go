@@ -7,8 +7,9 @@
 //   - /clone-sync/NAME/private-key: SecureString, the OpenSSH private key.
 //     Written with SDK request logging switched off for the call; never
 //     read back by the provider (finders look at its metadata only).
-//   - /clone-sync/NAME/paths: String, syncagent.PathsJSON of the paths.
-//     The agent reads it on every run.
+//   - /clone-sync/NAME/paths: String, syncagent.PathsJSON of the paths
+//     and of the current key's fingerprint. The agent reads it on every
+//     run and refuses a private key of another fingerprint.
 //   - /clone-sync/NAME/policy: String, the Record as JSON: everything
 //     needed to render the agent and to import the policy. Its existence
 //     is the existence of the policy.

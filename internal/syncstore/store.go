@@ -133,11 +133,11 @@ func LoadPolicy(ctx context.Context, api SSMAPI, name string) (syncagent.Policy,
 	if err != nil {
 		return syncagent.Policy{}, err
 	}
-	paths, _, err := FindPaths(ctx, api, name)
+	list, err := FindPaths(ctx, api, name)
 	if err != nil {
 		return syncagent.Policy{}, err
 	}
-	return r.Policy(paths)
+	return r.Policy(list.Paths)
 }
 
 // FindRecord reads the policy parameter of name.
@@ -157,18 +157,19 @@ func FindRecord(ctx context.Context, api SSMAPI, name string) (Record, error) {
 	return r, nil
 }
 
-// FindPaths reads and checks the paths parameter of name.
-func FindPaths(ctx context.Context, api SSMAPI, name string) ([]syncagent.Path, string, error) {
+// FindPaths reads and checks the paths parameter of name. A version 1
+// document (no key fingerprint) is returned with an empty KeyFingerprint.
+func FindPaths(ctx context.Context, api SSMAPI, name string) (syncagent.PathList, error) {
 	n := NamesOf(name)
 	value, err := getParameter(ctx, api, n.PathsParameter)
 	if err != nil {
-		return nil, "", fmt.Errorf("sync policy %s: %w", name, err)
+		return syncagent.PathList{}, fmt.Errorf("sync policy %s: %w", name, err)
 	}
-	paths, root, err := syncagent.ParsePathsJSON(value)
+	list, err := syncagent.ParsePathsJSON(value)
 	if err != nil {
-		return nil, "", fmt.Errorf("sync policy %s: %s: %w", name, n.PathsParameter, err)
+		return syncagent.PathList{}, fmt.Errorf("sync policy %s: %s: %w", name, n.PathsParameter, err)
 	}
-	return paths, root, nil
+	return list, nil
 }
 
 func getParameter(ctx context.Context, api SSMAPI, parameter string) (string, error) {
@@ -262,7 +263,8 @@ func PutRecord(ctx context.Context, api API, r Record) error {
 }
 
 // PutPaths writes the paths parameter when its content differs or it is
-// missing, and reports whether it did.
+// missing, and reports whether it did. doc is syncagent.PathsJSON of the
+// paths and the fingerprint of the key installed for their root.
 func PutPaths(ctx context.Context, api API, name, doc string) (bool, error) {
 	return putIfChanged(ctx, api, NamesOf(name).PathsParameter, doc,
 		"Paths clone sync policy "+name+" mirrors from the master (terraform-provider-clone)", ssmtypes.ParameterTierIntelligentTiering)

@@ -44,7 +44,7 @@ func testRecord(name string) Record {
 
 func TestLoadPolicy(t *testing.T) {
 	paths := []syncagent.Path{{Source: "/srv/app/www", Destination: "/var/www", Exclude: []string{"*.tmp"}, Delete: true}}
-	doc, err := syncagent.PathsJSON(paths)
+	doc, err := syncagent.PathsJSON(paths, "SHA256:zzJjKpoBJOV+1N8vyX9RsXDfdbrF+Mi956l15MwXsDo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +72,22 @@ func TestLoadPolicy(t *testing.T) {
 	delete(api, "/clone-sync/web/paths")
 	if _, err := LoadPolicy(context.Background(), api, "web"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing paths: err = %v, want ErrNotFound", err)
+	}
+}
+
+func TestFindPathsKeyFingerprint(t *testing.T) {
+	const fp = "SHA256:zzJjKpoBJOV+1N8vyX9RsXDfdbrF+Mi956l15MwXsDo"
+	doc, err := syncagent.PathsJSON([]syncagent.Path{{Source: "/srv/app/www", Destination: "/var/www"}}, fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := fakeParameters{"/clone-sync/web/paths": doc}
+	if list, err := FindPaths(context.Background(), api, "web"); err != nil || list.KeyFingerprint != fp || list.Root != "/srv/app/www" {
+		t.Errorf("FindPaths = %+v, %v", list, err)
+	}
+	api["/clone-sync/web/paths"] = `{"version":1,"root":"/srv/app/www","paths":[{"source":"/srv/app/www","destination":"/var/www","exclude":[],"delete":false}]}`
+	if list, err := FindPaths(context.Background(), api, "web"); err != nil || list.KeyFingerprint != "" || len(list.Paths) != 1 {
+		t.Errorf("FindPaths of a version 1 list = %+v, %v", list, err)
 	}
 }
 
