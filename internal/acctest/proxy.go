@@ -28,6 +28,9 @@ type Fault struct {
 	Code   string
 	// Message defaults to Code.
 	Message string
+	// Body, when set, is answered verbatim as XML with Status instead of an
+	// error document: a rule can return a whole rewritten response.
+	Body string
 }
 
 // Proxy is a reverse proxy in front of the emulator that records every call
@@ -136,6 +139,12 @@ func credentialScope(auth string) (service, accessKey string) {
 }
 
 func writeFault(w http.ResponseWriter, service string, f Fault) {
+	if f.Body != "" {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(f.Status)
+		fmt.Fprint(w, f.Body)
+		return
+	}
 	msg := f.Message
 	if msg == "" {
 		msg = f.Code

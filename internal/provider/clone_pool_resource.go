@@ -17,6 +17,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -27,8 +28,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -37,6 +40,7 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
+	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
@@ -52,8 +56,6 @@ const (
 	privateMasterRegistrations = "master_registrations"
 	// tagSyncPolicy names the clone_sync_policy whose agent the clones run.
 	tagSyncPolicy = "clone:sync-policy"
-	// syncAgentPartFilename names the sync agent's cloud-init part.
-	syncAgentPartFilename = "clone-sync-agent.cfg"
 	// tagMasterAttached marks a group whose master serves behind its load
 	// balancers; import reads it back.
 	tagMasterAttached = "clone:master-attached"
@@ -72,6 +74,15 @@ var (
 	absolutePathRegexp   = regexp.MustCompile(`^/[^\x00-\x1f\x7f]*[^/]$`)
 	unitNameRegexp       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}$`)
 	syncPolicyIDRegexp   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	scheduleNameRegexp   = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$`)
+	recurrenceRegexp     = regexp.MustCompile(`^\S+( +\S+){4}$`)
+)
+
+const (
+	defaultBatchSize         = 1
+	defaultMinHealthyPercent = 100
+	defaultHealthTimeout     = "10m"
+	rolloutPollInterval      = 2 * time.Second
 )
 
 var (
@@ -229,6 +240,13 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				Computed:            true,
 				MarkdownDescription: "The clones in the group, sorted.",
 			},
+			"outdated_instance_ids": schema.ListAttribute{
+				ElementType: types.StringType,
+				Computed:    true,
+				MarkdownDescription: "Clones in service that do not run `launch_template_version` (its image, or its version where " +
+					"EC2 recorded it), sorted: what an interrupted rollout, or a failed one with `rollback_on_failure = false`, " +
+					"left behind. While it is not empty the next plan is an update that finishes the rollout.",
+			},
 			"healthy_count": schema.Int64Attribute{
 				Computed:            true,
 				MarkdownDescription: "How many clones are healthy in every attached load balancer.",
@@ -312,9 +330,109 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 						"recovery_alarm": schema.BoolAttribute{
 							Optional: true,
 							Computed: true,
-							Default:  booldefault.StaticBool(false),
+							Default:  booldefault.StaticBool(true),
 							MarkdownDescription: "Create a CloudWatch alarm that recovers the master (`arn:aws:automate:REGION:ec2:recover`) " +
-								"when its system status check fails twice in a row.",
+								"when its system status check fails twice in a row (default `true`: the master is a single point of failure).",
+						},
+					},
+				},
+			},
+			"rolling_update": schema.ListNestedBlock{
+				MarkdownDescription: "How a change of image, instance type, user data, master settings or sync agent (also a changed " +
+					"`clone_sync_policy`) rolls the pool. Every change creates a launch template version; clones in service that do " +
+					"not run it are replaced batch by batch: launch a batch of new clones, wait until those instances are healthy " +
+					"in every attached load balancer, then retire old ones (deregister, drain, terminate). Healthy capacity never " +
+					"drops below `min_healthy_percent` of desired capacity. Old and new are told apart by image id and by the " +
+					"launch template version EC2 recorded on the instance, not by what the group reports. Left out, the defaults apply.",
+				Validators: []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"batch_size": schema.Int64Attribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             int64default.StaticInt64(defaultBatchSize),
+							MarkdownDescription: "Clones launched (and then retired) per batch (default 1).",
+							Validators:          []validator.Int64{int64validator.Between(1, 10000)},
+						},
+						"min_healthy_percent": schema.Int64Attribute{
+							Optional: true,
+							Computed: true,
+							Default:  int64default.StaticInt64(defaultMinHealthyPercent),
+							MarkdownDescription: "Healthy clones kept throughout, in percent of desired capacity, rounded up (default 100: " +
+								"surge first, so `max_size` must leave room above desired capacity). Below 100 the rollout retires old " +
+								"clones before launching only as far as `max_size` forces it to.",
+							Validators: []validator.Int64{int64validator.Between(0, 100)},
+						},
+						"health_timeout": schema.StringAttribute{
+							Optional: true,
+							Computed: true,
+							Default:  stringdefault.StaticString(defaultHealthTimeout),
+							MarkdownDescription: "How long one batch of new clones may take to become healthy in every load balancer " +
+								"(default `10m`, at least `10s`). Bounded by the update timeout too.",
+							Validators: []validator.String{durationBetween(10*time.Second, 24*time.Hour)},
+						},
+						"rollback_on_failure": schema.BoolAttribute{
+							Optional: true,
+							Computed: true,
+							Default:  booldefault.StaticBool(true),
+							MarkdownDescription: "When a batch is not healthy in time, point the group back at the previous launch " +
+								"template version, retire the new clones and restore capacity with old ones (default `true`). The " +
+								"apply then fails naming the clones that failed and why; state keeps the previous version, so the next " +
+								"plan shows the change again. With `false` the apply fails and leaves the pool mixed; state records " +
+								"the new version and the old clones in `outdated_instance_ids`, so the next apply continues.",
+						},
+					},
+				},
+			},
+			"scaling": schema.ListNestedBlock{
+				MarkdownDescription: "Load-based and scheduled scaling. With this block, Auto Scaling owns desired capacity: a desired " +
+					"capacity moved by a policy or schedule is not a diff (state keeps the value Terraform last set), and an update " +
+					"sets desired capacity only when `desired_capacity` changes in the configuration. Without it, a configured " +
+					"`desired_capacity` that changed outside Terraform is a diff and the next apply restores it. The policy is named " +
+					"`<name>-cpu-target`, scheduled actions `<name>-schedule-<schedule name or index>`; destroy deletes them.",
+				Validators: []validator.List{listvalidator.SizeAtMost(1)},
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"target_cpu_percent": schema.Float64Attribute{
+							Optional:            true,
+							MarkdownDescription: "Average CPU utilisation of the group a target tracking policy keeps, 1 to 100.",
+							Validators:          []validator.Float64{float64validator.Between(1, 100)},
+						},
+					},
+					Blocks: map[string]schema.Block{
+						"schedule": schema.ListNestedBlock{
+							MarkdownDescription: "Scheduled actions: at each `recurrence` the group's sizes are set.",
+							Validators:          []validator.List{listvalidator.SizeAtMost(100)},
+							NestedObject: schema.NestedBlockObject{
+								Attributes: map[string]schema.Attribute{
+									"name": schema.StringAttribute{
+										Optional: true,
+										MarkdownDescription: "Short name; the scheduled action is `<pool>-schedule-<name>`. Without it the " +
+											"schedule's position names it, so reordering schedules renames them.",
+										Validators: []validator.String{stringvalidator.RegexMatches(scheduleNameRegexp, "must be 1-64 letters, digits and hyphens")},
+									},
+									"recurrence": schema.StringAttribute{
+										Required:            true,
+										MarkdownDescription: "Cron expression in UTC with five fields, such as `0 22 * * 1-5`.",
+										Validators:          []validator.String{stringvalidator.RegexMatches(recurrenceRegexp, "must be a cron expression with five fields such as \"0 22 * * 1-5\"")},
+									},
+									"min_size": schema.Int64Attribute{
+										Optional:            true,
+										MarkdownDescription: "Fewest clones from then on.",
+										Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+									},
+									"max_size": schema.Int64Attribute{
+										Optional:            true,
+										MarkdownDescription: "Most clones from then on.",
+										Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+									},
+									"desired_capacity": schema.Int64Attribute{
+										Optional:            true,
+										MarkdownDescription: "Clones to run from then on.",
+										Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+									},
+								},
+							},
 						},
 					},
 				},
@@ -339,6 +457,38 @@ func (r *ClonePoolResource) ValidateConfig(ctx context.Context, req resource.Val
 	for _, e := range validateSizes(cfg.MinSize, cfg.MaxSize, cfg.DesiredCapacity) {
 		resp.Diagnostics.AddAttributeError(e.path, "Invalid Clone Pool size", e.msg)
 	}
+	for _, e := range validateSchedules(cfg.Scaling) {
+		resp.Diagnostics.AddAttributeError(e.path, "Invalid Clone Pool schedule", e.msg)
+	}
+}
+
+// validateSchedules checks min <= desired <= max within each schedule and
+// that no two schedules get the same scheduled action name.
+func validateSchedules(scaling []clonePoolScalingModel) []attrError {
+	if len(scaling) == 0 {
+		return nil
+	}
+	var errs []attrError
+	seen := map[string]int{}
+	for i, sc := range scaling[0].Schedule {
+		at := path.Root("scaling").AtListIndex(0).AtName("schedule").AtListIndex(i)
+		for _, e := range validateSizes(sc.MinSize, sc.MaxSize, sc.DesiredCapacity) {
+			errs = append(errs, attrError{at.AtName(e.path.String()), e.msg})
+		}
+		if sc.MinSize.IsNull() && sc.MaxSize.IsNull() && sc.DesiredCapacity.IsNull() {
+			errs = append(errs, attrError{at, "A schedule sets at least one of min_size, max_size and desired_capacity."})
+		}
+		if sc.Name.IsUnknown() {
+			continue
+		}
+		key := pool.ScheduleKey(sc.Name.ValueString(), i)
+		if j, dup := seen[key]; dup {
+			errs = append(errs, attrError{at.AtName("name"),
+				fmt.Sprintf("schedules %d and %d would both be named %q; give each schedule a distinct name.", j, i, key)})
+		}
+		seen[key] = i
+	}
+	return errs
 }
 
 type attrError struct {
@@ -392,6 +542,7 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		plan.MasterTargetGroupARN = types.StringNull()
 		plan.WriteRuleARN = types.StringNull()
 	}
+	plan.OutdatedInstanceIDs = listValue(nil)
 	if state == nil {
 		if config.DesiredCapacity.IsNull() {
 			plan.DesiredCapacity = plan.MinSize
@@ -408,10 +559,19 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		plan.DesiredCapacity = types.Int64Value(min(max(d, plan.MinSize.ValueInt64()), plan.MaxSize.ValueInt64()))
 	}
 
-	if templateChanged(&plan, state) {
+	switch {
+	case templateChanged(&plan, state):
 		plan.LaunchTemplateVersion = types.Int64Unknown()
-	} else {
+	case r.syncAgentStale(r.client.Context(ctx), &plan, state):
+		tflog.Info(ctx, "the sync policy's agent changed since the launch template was made: planning a new launch template version", map[string]any{"sync_policy_id": plan.SyncPolicyID.ValueString()})
+		plan.LaunchTemplateVersion = types.Int64Unknown()
+	default:
 		plan.LaunchTemplateVersion = state.LaunchTemplateVersion
+	}
+	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 {
+		if e := surgeRoom(&plan); e != nil {
+			resp.Diagnostics.AddAttributeError(e.path, "Clone Pool cannot roll", e.msg)
+		}
 	}
 	if om := state.master(); pm != nil && !pm.WritePaths.IsNull() {
 		plan.MasterTargetGroupARN = state.MasterTargetGroupARN
@@ -460,7 +620,7 @@ func templateChanged(plan, state *clonePoolResourceModel) bool {
 // fleetChanged tells whether the apply can change which clones run or how
 // healthy they are.
 func fleetChanged(plan, state *clonePoolResourceModel) bool {
-	if plan.LaunchTemplateVersion.IsUnknown() {
+	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 || (len(plan.Scaling) > 0) != (len(state.Scaling) > 0) {
 		return true
 	}
 	for _, p := range [][2]attr.Value{
@@ -547,7 +707,23 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 
 	regs, _, err := r.converge(ctx, &plan, &state, regs)
 	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, regs)...)
-	if err != nil {
+	var failed *rolloutFailure
+	switch {
+	case errors.As(err, &failed):
+		resp.Diagnostics.AddError(fmt.Sprintf("Rolling out Clone Pool (%s)", name), failed.describe(&state))
+		// State tells what the pool is now: the version the group launches
+		// and the clones still on an older one.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		gone, err := r.read(rctx, &state)
+		if err != nil || gone {
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Reading Clone Pool (%s) after the failed rollout", name),
+				fmt.Sprintf("State keeps its previous values; the next refresh corrects them (%v).", err))
+			return
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+		return
+	case err != nil:
 		resp.Diagnostics.AddError(fmt.Sprintf("Updating Clone Pool (%s)", name), err.Error())
 		return
 	}
@@ -635,11 +811,19 @@ func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePool
 		tflog.Info(ctx, "creating Auto Scaling group", map[string]any{"desired_capacity": in.desired})
 		err = r.createGroup(ctx, plan, in, tags)
 	case err == nil:
+		if prior != nil && len(plan.Scaling) > 0 && plan.DesiredCapacity.Equal(prior.DesiredCapacity) {
+			in.desired = min(max(g.DesiredCapacity, in.minSize), in.maxSize)
+			tflog.Info(ctx, "scaling owns desired capacity: keeping the group's", map[string]any{"desired_capacity": in.desired})
+		}
 		err = r.updateGroup(ctx, g, plan, prior, in, tags)
 	}
 	if err != nil {
 		return regs, false, err
 	}
+	if err := r.applyScaling(ctx, plan, prior); err != nil {
+		return regs, true, err
+	}
+	plan.OutdatedInstanceIDs = listValue(nil)
 
 	regs, err = r.applyMaster(ctx, plan, prior, master, in, regs, tags)
 	if err != nil {
@@ -757,7 +941,7 @@ func (r *ClonePoolResource) syncAgentPart(ctx context.Context, poolName, policyI
 	if err := p.Validate(); err != nil {
 		return userdata.Part{}, fmt.Errorf("sync policy %s: %w", policyID, err)
 	}
-	return userdata.Part{Filename: syncAgentPartFilename, ContentType: userdata.ContentTypeCloudConfig, Content: syncagent.RenderCloudInitPart(p)}, nil
+	return userdata.Part{Filename: pool.SyncAgentPartFilename, ContentType: userdata.ContentTypeCloudConfig, Content: syncagent.RenderCloudInitPart(p)}, nil
 }
 
 func firstSyncHookName(poolName string) string {
@@ -884,8 +1068,13 @@ func (r *ClonePoolResource) updateGroup(ctx context.Context, g pool.Group, plan,
 	name := g.Name
 	c := r.clients()
 	version := strconv.FormatInt(plan.LaunchTemplateVersion.ValueInt64(), 10)
-	if g.LaunchTemplateID != plan.LaunchTemplateID.ValueString() || g.LaunchTemplateVersion != version {
-		if err := r.rollOut(ctx, g, plan.LaunchTemplateID.ValueString(), version); err != nil {
+	unfinished := prior != nil && len(prior.OutdatedInstanceIDs.Elements()) > 0
+	if g.LaunchTemplateID != plan.LaunchTemplateID.ValueString() || g.LaunchTemplateVersion != version || unfinished {
+		if err := r.rollOut(ctx, g, plan, prior, in); err != nil {
+			return err
+		}
+		var err error
+		if g, err = pool.FindGroup(ctx, r.client.AutoScaling, name); err != nil {
 			return err
 		}
 	}
@@ -995,22 +1184,410 @@ func updateMasterTagPropagation(ctx context.Context, client *autoscaling.Client,
 	return nil
 }
 
-// rollOut moves the group to a new launch template version. For now new
-// clones use it and running ones stay; the rolling_update orchestration
-// (batch replace, health-gated, with rollback) plugs in here.
-func (r *ClonePoolResource) rollOut(ctx context.Context, g pool.Group, templateID, version string) error {
-	tflog.Info(ctx, "setting the group's launch template version", map[string]any{"launch_template_id": templateID, "version": version})
-	_, err := r.client.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
-		AutoScalingGroupName: aws.String(g.Name),
-		LaunchTemplate: &astypes.LaunchTemplateSpecification{
-			LaunchTemplateId: aws.String(templateID),
-			Version:          aws.String(version),
-		},
-	})
+// rollOut moves the group onto the plan's launch template version and,
+// when clones in service run anything else, replaces them batch by batch
+// (rollout.Run). A failed or interrupted rollout returns a
+// *rolloutFailure.
+func (r *ClonePoolResource) rollOut(ctx context.Context, g pool.Group, plan, prior *clonePoolResourceModel, in poolInput) error {
+	templateID := plan.LaunchTemplateID.ValueString()
+	version := strconv.FormatInt(plan.LaunchTemplateVersion.ValueInt64(), 10)
+	fleet := &pool.Fleet{
+		Clients: r.clients(), EC2: r.client.EC2, Group: g.Name, TemplateID: templateID,
+		Targets: pool.Targets(in.targetGroups, in.classicELBs), Progress: progress(ctx, "rollout"),
+	}
+	to := rollout.Target{ImageID: plan.ImageID.ValueString(), TemplateVersion: version}
+	instances, err := fleet.Instances(ctx)
 	if err != nil {
-		return fmt.Errorf("setting launch template %s version %s on Auto Scaling group %s: %w", templateID, version, g.Name, err)
+		return err
+	}
+	if !rollout.NeedsRollout(instances, to) {
+		tflog.Info(ctx, "no clone in service runs an older launch template: pointing the group at the new version", map[string]any{"launch_template_id": templateID, "version": version})
+		return fleet.SetTemplateVersion(ctx, version)
+	}
+
+	ru := plan.rolling()
+	from := rollbackTarget(prior, instances, to)
+	opts := rollout.Options{
+		BatchSize:         ru.batchSize,
+		MinHealthyPercent: ru.minHealthyPercent,
+		HealthTimeout:     ru.healthTimeout,
+		Rollback:          ru.rollback,
+		PollInterval:      rolloutPollInterval,
+		Progress:          func(msg string) { tflog.Info(ctx, msg, map[string]any{"waiting_for": "rollout"}) },
+	}
+	if opts.Rollback && from.TemplateVersion == "" {
+		tflog.Warn(ctx, "the launch template version to roll back to is unknown: this rollout cannot roll back")
+		opts.Rollback = false
+	}
+	desired := int(in.desired)
+	if floor := rollout.Floor(rollout.Params{Desired: desired, MinHealthyPercent: ru.minHealthyPercent}); int64(floor) < in.minSize {
+		// Retiring before launching may take the group below min_size for a
+		// while; the update that follows restores it.
+		if _, err := r.client.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+			AutoScalingGroupName: aws.String(g.Name), MinSize: aws.Int32(int32(floor)),
+		}); err != nil {
+			return fmt.Errorf("lowering min_size of Auto Scaling group %s to %d for the rollout: %w", g.Name, floor, err)
+		}
+	}
+	tflog.Info(ctx, fmt.Sprintf("rolling Clone Pool (%s) onto %s", g.Name, to), map[string]any{
+		"batch_size": ru.batchSize, "min_healthy_percent": ru.minHealthyPercent, "health_timeout": ru.healthTimeout.String(), "rollback_to": from.String(),
+	})
+	res, err := rollout.Run(ctx, fleet, from, to, desired, int(in.maxSize), opts)
+	if err != nil {
+		return &rolloutFailure{err: err, to: to}
+	}
+	tflog.Info(ctx, fmt.Sprintf("rollout complete: %d batches, %d clones launched, %d retired, %d/%d healthy", res.Batches, len(res.Launched), len(res.Retired), res.Healthy, desired),
+		map[string]any{"launched": res.Launched, "retired": res.Retired})
+	return nil
+}
+
+// rollbackTarget is what a failed rollout rolls back to: the version state
+// held, or, when the group already launches to (an interrupted rollout),
+// the version most old clones were launched from.
+func rollbackTarget(prior *clonePoolResourceModel, instances []rollout.Instance, to rollout.Target) rollout.Target {
+	if prior != nil && !prior.LaunchTemplateVersion.IsNull() && !prior.LaunchTemplateVersion.IsUnknown() {
+		if v := strconv.FormatInt(prior.LaunchTemplateVersion.ValueInt64(), 10); v != to.TemplateVersion {
+			return rollout.Target{ImageID: prior.ImageID.ValueString(), TemplateVersion: v}
+		}
+	}
+	old, _ := rollout.Classify(instances, to)
+	counts := map[rollout.Target]int{}
+	var best rollout.Target
+	for _, inst := range old {
+		if inst.TemplateVersion == "" || inst.TemplateVersion == to.TemplateVersion {
+			continue
+		}
+		t := rollout.Target{ImageID: inst.ImageID, TemplateVersion: inst.TemplateVersion}
+		counts[t]++
+		if counts[t] > counts[best] {
+			best = t
+		}
+	}
+	return best
+}
+
+// rolloutFailure is a rollout that did not complete: rolled back, left
+// mixed, or interrupted. Update saves what the pool is now.
+type rolloutFailure struct {
+	err error
+	to  rollout.Target
+}
+
+func (e *rolloutFailure) Error() string { return e.err.Error() }
+func (e *rolloutFailure) Unwrap() error { return e.err }
+
+func (e *rolloutFailure) describe(prior *clonePoolResourceModel) string {
+	var rb *rollout.RollbackError
+	var ht *rollout.HealthTimeoutError
+	switch {
+	case errors.As(e.err, &rb) && rb.Err == nil:
+		return fmt.Sprintf("%s\n\nFailed clones: %s. State keeps launch template version %s (image %s), so the next plan shows the change again.",
+			rb.Error(), strings.Join(rb.FailedIDs(), ", "), rb.From.TemplateVersion, cmpOr(rb.From.ImageID, prior.ImageID.ValueString()))
+	case errors.As(e.err, &rb):
+		return fmt.Sprintf("%s\n\nFailed clones: %s. The rollback did not complete: state records the launch template version the group launches now and, in outdated_instance_ids, the clones that do not run it; the next apply rolls them.",
+			rb.Error(), strings.Join(rb.FailedIDs(), ", "))
+	case errors.As(e.err, &ht):
+		return fmt.Sprintf("%s\n\nFailed clones: %s. rollback_on_failure is false: state records %s and, in outdated_instance_ids, the old clones; the next apply continues the rollout.",
+			ht.Error(), strings.Join(ht.FailedIDs(), ", "), e.to)
+	}
+	return e.err.Error() + "\n\nState records the launch template version the group launches now and, in outdated_instance_ids, the clones that do not run it; the next apply continues the rollout."
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// rollingSettings are rolling_update with its defaults.
+type rollingSettings struct {
+	batchSize, minHealthyPercent int
+	healthTimeout                time.Duration
+	rollback                     bool
+}
+
+func (m *clonePoolResourceModel) rolling() rollingSettings {
+	out := rollingSettings{batchSize: defaultBatchSize, minHealthyPercent: defaultMinHealthyPercent, rollback: true}
+	out.healthTimeout, _ = time.ParseDuration(defaultHealthTimeout)
+	if len(m.RollingUpdate) == 0 {
+		return out
+	}
+	ru := m.RollingUpdate[0]
+	if v := ru.BatchSize; !v.IsNull() && !v.IsUnknown() {
+		out.batchSize = int(v.ValueInt64())
+	}
+	if v := ru.MinHealthyPercent; !v.IsNull() && !v.IsUnknown() {
+		out.minHealthyPercent = int(v.ValueInt64())
+	}
+	if d, err := time.ParseDuration(ru.HealthTimeout.ValueString()); err == nil && d > 0 {
+		out.healthTimeout = d
+	}
+	if v := ru.RollbackOnFailure; !v.IsNull() && !v.IsUnknown() {
+		out.rollback = v.ValueBool()
+	}
+	return out
+}
+
+// surgeRoom tells at plan time what rollout.Plan would refuse at apply
+// time: a rollout that must keep every clone healthy needs room above
+// desired capacity.
+func surgeRoom(plan *clonePoolResourceModel) *attrError {
+	if plan.MaxSize.IsUnknown() || plan.DesiredCapacity.IsUnknown() || plan.MaxSize.IsNull() || plan.DesiredCapacity.IsNull() {
+		return nil
+	}
+	ru := plan.rolling()
+	desired, maxSize := plan.DesiredCapacity.ValueInt64(), plan.MaxSize.ValueInt64()
+	if desired == 0 || ru.minHealthyPercent < 100 || maxSize > desired {
+		return nil
+	}
+	return &attrError{path.Root("max_size"), fmt.Sprintf(
+		"This change rolls the pool, and rolling_update.min_healthy_percent = 100 keeps all %d clones healthy while new ones come up, "+
+			"so max_size (%d) must be at least %d. Raise max_size or lower min_healthy_percent.", desired, maxSize, desired+1)}
+}
+
+// syncAgentStale tells whether the sync policy's agent, rendered now, differs
+// from the one in the pool's launch template: a changed clone_sync_policy
+// then plans a new version and a rollout.
+func (r *ClonePoolResource) syncAgentStale(ctx context.Context, plan, state *clonePoolResourceModel) bool {
+	id := plan.SyncPolicyID
+	if id.IsNull() || id.IsUnknown() || !id.Equal(state.SyncPolicyID) || state.LaunchTemplateID.IsNull() || state.LaunchTemplateVersion.IsNull() {
+		return false
+	}
+	tmpl, err := pool.FindTemplateVersion(ctx, r.client.EC2, state.LaunchTemplateID.ValueString(), strconv.FormatInt(state.LaunchTemplateVersion.ValueInt64(), 10))
+	if err != nil {
+		tflog.Warn(ctx, "reading the launch template to compare the sync agent", map[string]any{"error": err.Error()})
+		return false
+	}
+	parts, err := pool.ParseUserData(tmpl.Spec.UserData)
+	if err != nil {
+		return false
+	}
+	part, err := r.syncAgentPart(ctx, plan.Name.ValueString(), id.ValueString())
+	if err != nil {
+		tflog.Warn(ctx, "rendering the sync agent to compare it", map[string]any{"error": err.Error()})
+		return false
+	}
+	return part.Content != parts.SyncAgent
+}
+
+// applyScaling puts the target tracking policy and the scheduled actions of
+// plan and deletes those it no longer has.
+func (r *ClonePoolResource) applyScaling(ctx context.Context, plan, prior *clonePoolResourceModel) error {
+	if prior != nil && scalingEqual(plan.Scaling, prior.Scaling) {
+		return nil
+	}
+	name := plan.Name.ValueString()
+	group := pool.NamesFor(name).Group
+	if len(plan.Scaling) == 0 {
+		return r.deleteScaling(ctx, name, nil)
+	}
+	sc := plan.Scaling[0]
+	policy := pool.CPUPolicyName(name)
+	if sc.TargetCPUPercent.IsNull() {
+		if err := pool.DeletePolicy(ctx, r.client.AutoScaling, group, policy); err != nil {
+			return err
+		}
+	} else {
+		tflog.Info(ctx, "putting the target tracking policy", map[string]any{"policy": policy, "target_cpu_percent": sc.TargetCPUPercent.ValueFloat64()})
+		if err := pool.PutCPUPolicy(ctx, r.client.AutoScaling, group, pool.CPUPolicy{Name: policy, TargetPercent: sc.TargetCPUPercent.ValueFloat64()}); err != nil {
+			return err
+		}
+	}
+	keep := map[string]bool{}
+	for i, s := range sc.Schedule {
+		action := expandSchedule(name, i, s)
+		keep[action.Name] = true
+		tflog.Info(ctx, "putting a scheduled action", map[string]any{"scheduled_action": action.Name, "recurrence": action.Recurrence})
+		if err := pool.PutSchedule(ctx, r.client.AutoScaling, group, action); err != nil {
+			return err
+		}
+	}
+	return r.deleteSchedules(ctx, name, keep)
+}
+
+// deleteScaling deletes the pool's policy and every scheduled action named
+// after the pool.
+func (r *ClonePoolResource) deleteScaling(ctx context.Context, name string, keep map[string]bool) error {
+	if err := pool.DeletePolicy(ctx, r.client.AutoScaling, pool.NamesFor(name).Group, pool.CPUPolicyName(name)); err != nil {
+		return err
+	}
+	return r.deleteSchedules(ctx, name, keep)
+}
+
+func (r *ClonePoolResource) deleteSchedules(ctx context.Context, name string, keep map[string]bool) error {
+	group := pool.NamesFor(name).Group
+	existing, err := pool.ListSchedules(ctx, r.client.AutoScaling, group, pool.ScheduleName(name, ""))
+	if err != nil {
+		return err
+	}
+	for _, s := range existing {
+		if keep[s.Name] {
+			continue
+		}
+		tflog.Info(ctx, "deleting a scheduled action", map[string]any{"scheduled_action": s.Name})
+		if err := pool.DeleteSchedule(ctx, r.client.AutoScaling, group, s.Name); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+func expandSchedule(poolName string, index int, s clonePoolScheduleModel) pool.Schedule {
+	size := func(v types.Int64) int64 {
+		if v.IsNull() || v.IsUnknown() {
+			return -1
+		}
+		return v.ValueInt64()
+	}
+	return pool.Schedule{
+		Name:       pool.ScheduleName(poolName, pool.ScheduleKey(s.Name.ValueString(), index)),
+		Recurrence: s.Recurrence.ValueString(),
+		MinSize:    size(s.MinSize), MaxSize: size(s.MaxSize), Desired: size(s.DesiredCapacity),
+	}
+}
+
+func scalingEqual(a, b []clonePoolScalingModel) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	if !a[0].TargetCPUPercent.Equal(b[0].TargetCPUPercent) || len(a[0].Schedule) != len(b[0].Schedule) {
+		return false
+	}
+	for i := range a[0].Schedule {
+		x, y := a[0].Schedule[i], b[0].Schedule[i]
+		if !x.Name.Equal(y.Name) || !x.Recurrence.Equal(y.Recurrence) || !x.MinSize.Equal(y.MinSize) ||
+			!x.MaxSize.Equal(y.MaxSize) || !x.DesiredCapacity.Equal(y.DesiredCapacity) {
+			return false
+		}
+	}
+	return true
+}
+
+// readScaling refreshes the scaling block: a deleted policy clears
+// target_cpu_percent, a deleted scheduled action drops its schedule.
+func (r *ClonePoolResource) readScaling(ctx context.Context, m *clonePoolResourceModel) error {
+	if len(m.Scaling) == 0 {
+		return nil
+	}
+	name := m.ID.ValueString()
+	group := pool.NamesFor(name).Group
+	sc := &m.Scaling[0]
+	if !sc.TargetCPUPercent.IsNull() {
+		p, err := pool.FindCPUPolicy(ctx, r.client.AutoScaling, group, pool.CPUPolicyName(name))
+		switch {
+		case errors.Is(err, pool.ErrNotFound):
+			tflog.Warn(ctx, "target tracking policy no longer exists; the next apply creates it again")
+			sc.TargetCPUPercent = types.Float64Null()
+		case err != nil:
+			return err
+		default:
+			sc.TargetCPUPercent = types.Float64Value(p.TargetPercent)
+		}
+	}
+	if len(sc.Schedule) == 0 {
+		return nil
+	}
+	names := make([]string, len(sc.Schedule))
+	for i, s := range sc.Schedule {
+		names[i] = expandSchedule(name, i, s).Name
+	}
+	found, err := pool.FindSchedules(ctx, r.client.AutoScaling, group, names)
+	if err != nil {
+		return err
+	}
+	kept := sc.Schedule[:0]
+	for i, s := range sc.Schedule {
+		a, ok := found[names[i]]
+		if !ok {
+			tflog.Warn(ctx, "scheduled action no longer exists; the next apply creates it again", map[string]any{"scheduled_action": names[i]})
+			continue
+		}
+		s.Recurrence = types.StringValue(a.Recurrence)
+		s.MinSize, s.MaxSize, s.DesiredCapacity = sizeOrNull(a.MinSize), sizeOrNull(a.MaxSize), sizeOrNull(a.Desired)
+		kept = append(kept, s)
+	}
+	sc.Schedule = kept
+	return nil
+}
+
+func sizeOrNull(v int64) types.Int64 {
+	if v < 0 {
+		return types.Int64Null()
+	}
+	return types.Int64Value(v)
+}
+
+// discoverScaling finds the pool's policy and scheduled actions for import.
+func (r *ClonePoolResource) discoverScaling(ctx context.Context, name string) ([]clonePoolScalingModel, error) {
+	group := pool.NamesFor(name).Group
+	sc := clonePoolScalingModel{TargetCPUPercent: types.Float64Null()}
+	p, err := pool.FindCPUPolicy(ctx, r.client.AutoScaling, group, pool.CPUPolicyName(name))
+	switch {
+	case err == nil:
+		sc.TargetCPUPercent = types.Float64Value(p.TargetPercent)
+	case !errors.Is(err, pool.ErrNotFound):
+		return nil, err
+	}
+	prefix := pool.ScheduleName(name, "")
+	actions, err := pool.ListSchedules(ctx, r.client.AutoScaling, group, prefix)
+	if err != nil {
+		return nil, err
+	}
+	// A schedule named by its position goes back to that position; named
+	// ones fill the rest in name order.
+	slots := make([]*clonePoolScheduleModel, len(actions))
+	var named []clonePoolScheduleModel
+	for _, a := range actions {
+		key := strings.TrimPrefix(a.Name, prefix)
+		s := clonePoolScheduleModel{
+			Name: types.StringValue(key), Recurrence: types.StringValue(a.Recurrence),
+			MinSize: sizeOrNull(a.MinSize), MaxSize: sizeOrNull(a.MaxSize), DesiredCapacity: sizeOrNull(a.Desired),
+		}
+		if i, err := strconv.Atoi(key); err == nil && strconv.Itoa(i) == key && i < len(slots) && slots[i] == nil {
+			s.Name = types.StringNull()
+			slots[i] = &s
+			continue
+		}
+		named = append(named, s)
+	}
+	for _, slot := range slots {
+		if slot == nil && len(named) > 0 {
+			slot, named = &named[0], named[1:]
+		}
+		if slot != nil {
+			sc.Schedule = append(sc.Schedule, *slot)
+		}
+	}
+	if sc.TargetCPUPercent.IsNull() && len(sc.Schedule) == 0 {
+		return nil, nil
+	}
+	return []clonePoolScalingModel{sc}, nil
+}
+
+// outdated lists the clones in service that do not run tmpl, the version
+// the group launches.
+func (r *ClonePoolResource) outdated(ctx context.Context, g pool.Group, tmpl pool.Template) ([]string, error) {
+	ids := g.ServingIDs()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	members, err := pool.DescribeMembers(ctx, r.client.EC2, tmpl.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	to := rollout.Target{ImageID: tmpl.Spec.ImageID, TemplateVersion: strconv.FormatInt(tmpl.Version, 10)}
+	var out []string
+	for _, inst := range pool.RolloutInstances(g, members) {
+		if inst.Lifecycle == rollout.LifecycleInService && !to.Matches(inst) {
+			out = append(out, inst.ID)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 func (r *ClonePoolResource) updateAttachments(ctx context.Context, g pool.Group, in poolInput) error {
@@ -1371,6 +1948,7 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		m.MinSize, m.MaxSize, m.DesiredCapacity = types.Int64Null(), types.Int64Null(), types.Int64Null()
 		m.SubnetIDs = types.ListNull(types.StringType)
 		m.InstanceIDs = listValue(nil)
+		m.OutdatedInstanceIDs = listValue(nil)
 		m.HealthyCount = types.Int64Value(0)
 		if !m.TargetGroupARNs.IsNull() {
 			m.TargetGroupARNs = types.SetNull(types.StringType)
@@ -1381,7 +1959,9 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 	} else {
 		m.MinSize = types.Int64Value(g.MinSize)
 		m.MaxSize = types.Int64Value(g.MaxSize)
-		m.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
+		if len(m.Scaling) == 0 || m.DesiredCapacity.IsNull() {
+			m.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
+		}
 		m.SubnetIDs = sameOrderList(g.SubnetIDs, m.SubnetIDs)
 		m.TargetGroupARNs = setOrNull(g.TargetGroupARNs, m.TargetGroupARNs)
 		m.ClassicELBNames = setOrNull(g.ClassicELBNames, m.ClassicELBNames)
@@ -1394,6 +1974,17 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		ids := g.ServingIDs()
 		m.InstanceIDs = listValue(ids)
 		m.HealthyCount = types.Int64Value(int64(len(report.Healthy(ids))))
+		m.OutdatedInstanceIDs = listValue(nil)
+		if !templateGone {
+			outdated, err := r.outdated(ctx, g, tmpl)
+			if err != nil {
+				return false, err
+			}
+			m.OutdatedInstanceIDs = listValue(outdated)
+		}
+		if err := r.readScaling(ctx, m); err != nil {
+			return false, err
+		}
 	}
 	return false, r.readMaster(ctx, m)
 }
@@ -1486,7 +2077,11 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 		LaunchTemplateID: types.StringValue(g.LaunchTemplateID), LaunchTemplateVersion: types.Int64Null(),
 		InstanceIDs: types.ListNull(types.StringType), HealthyCount: types.Int64Null(),
 		MasterTargetGroupARN: types.StringNull(), WriteRuleARN: types.StringNull(),
-		Timeouts: timeouts.Value{Object: types.ObjectNull(timeoutsAttrTypes())},
+		OutdatedInstanceIDs: types.ListNull(types.StringType),
+		Timeouts:            timeouts.Value{Object: types.ObjectNull(timeoutsAttrTypes())},
+	}
+	if m.Scaling, err = r.discoverScaling(ctx, name); err != nil {
+		return m, err
 	}
 	if v, err := strconv.ParseInt(g.LaunchTemplateVersion, 10, 64); err == nil {
 		m.LaunchTemplateVersion = types.Int64Value(v)
@@ -1570,6 +2165,10 @@ func (r *ClonePoolResource) delete(ctx context.Context, m *clonePoolResourceMode
 		if err := pool.DeleteAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm); err != nil {
 			return err
 		}
+	}
+
+	if err := r.deleteScaling(ctx, name, nil); err != nil {
+		return err
 	}
 
 	g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
@@ -1673,32 +2272,55 @@ func (m *clonePoolResourceModel) expand(ctx context.Context) (poolInput, error) 
 }
 
 type clonePoolResourceModel struct {
-	ID                    types.String           `tfsdk:"id"`
-	Name                  types.String           `tfsdk:"name"`
-	ImageID               types.String           `tfsdk:"image_id"`
-	InstanceType          types.String           `tfsdk:"instance_type"`
-	SubnetIDs             types.List             `tfsdk:"subnet_ids"`
-	SecurityGroupIDs      types.Set              `tfsdk:"security_group_ids"`
-	KeyName               types.String           `tfsdk:"key_name"`
-	IAMInstanceProfile    types.String           `tfsdk:"iam_instance_profile"`
-	UserData              types.String           `tfsdk:"user_data"`
-	MinSize               types.Int64            `tfsdk:"min_size"`
-	MaxSize               types.Int64            `tfsdk:"max_size"`
-	DesiredCapacity       types.Int64            `tfsdk:"desired_capacity"`
-	TargetGroupARNs       types.Set              `tfsdk:"target_group_arns"`
-	ClassicELBNames       types.Set              `tfsdk:"classic_elb_names"`
-	WaitForHealthy        types.Bool             `tfsdk:"wait_for_healthy"`
-	Tags                  types.Map              `tfsdk:"tags"`
-	TagsAll               types.Map              `tfsdk:"tags_all"`
-	LaunchTemplateID      types.String           `tfsdk:"launch_template_id"`
-	LaunchTemplateVersion types.Int64            `tfsdk:"launch_template_version"`
-	InstanceIDs           types.List             `tfsdk:"instance_ids"`
-	HealthyCount          types.Int64            `tfsdk:"healthy_count"`
-	MasterTargetGroupARN  types.String           `tfsdk:"master_target_group_arn"`
-	WriteRuleARN          types.String           `tfsdk:"write_rule_arn"`
-	Master                []clonePoolMasterModel `tfsdk:"master"`
-	SyncPolicyID          types.String           `tfsdk:"sync_policy_id"`
-	Timeouts              timeouts.Value         `tfsdk:"timeouts"`
+	ID                    types.String                  `tfsdk:"id"`
+	Name                  types.String                  `tfsdk:"name"`
+	ImageID               types.String                  `tfsdk:"image_id"`
+	InstanceType          types.String                  `tfsdk:"instance_type"`
+	SubnetIDs             types.List                    `tfsdk:"subnet_ids"`
+	SecurityGroupIDs      types.Set                     `tfsdk:"security_group_ids"`
+	KeyName               types.String                  `tfsdk:"key_name"`
+	IAMInstanceProfile    types.String                  `tfsdk:"iam_instance_profile"`
+	UserData              types.String                  `tfsdk:"user_data"`
+	MinSize               types.Int64                   `tfsdk:"min_size"`
+	MaxSize               types.Int64                   `tfsdk:"max_size"`
+	DesiredCapacity       types.Int64                   `tfsdk:"desired_capacity"`
+	TargetGroupARNs       types.Set                     `tfsdk:"target_group_arns"`
+	ClassicELBNames       types.Set                     `tfsdk:"classic_elb_names"`
+	WaitForHealthy        types.Bool                    `tfsdk:"wait_for_healthy"`
+	Tags                  types.Map                     `tfsdk:"tags"`
+	TagsAll               types.Map                     `tfsdk:"tags_all"`
+	LaunchTemplateID      types.String                  `tfsdk:"launch_template_id"`
+	LaunchTemplateVersion types.Int64                   `tfsdk:"launch_template_version"`
+	InstanceIDs           types.List                    `tfsdk:"instance_ids"`
+	HealthyCount          types.Int64                   `tfsdk:"healthy_count"`
+	MasterTargetGroupARN  types.String                  `tfsdk:"master_target_group_arn"`
+	WriteRuleARN          types.String                  `tfsdk:"write_rule_arn"`
+	Master                []clonePoolMasterModel        `tfsdk:"master"`
+	SyncPolicyID          types.String                  `tfsdk:"sync_policy_id"`
+	OutdatedInstanceIDs   types.List                    `tfsdk:"outdated_instance_ids"`
+	RollingUpdate         []clonePoolRollingUpdateModel `tfsdk:"rolling_update"`
+	Scaling               []clonePoolScalingModel       `tfsdk:"scaling"`
+	Timeouts              timeouts.Value                `tfsdk:"timeouts"`
+}
+
+type clonePoolRollingUpdateModel struct {
+	BatchSize         types.Int64  `tfsdk:"batch_size"`
+	MinHealthyPercent types.Int64  `tfsdk:"min_healthy_percent"`
+	HealthTimeout     types.String `tfsdk:"health_timeout"`
+	RollbackOnFailure types.Bool   `tfsdk:"rollback_on_failure"`
+}
+
+type clonePoolScalingModel struct {
+	TargetCPUPercent types.Float64            `tfsdk:"target_cpu_percent"`
+	Schedule         []clonePoolScheduleModel `tfsdk:"schedule"`
+}
+
+type clonePoolScheduleModel struct {
+	Name            types.String `tfsdk:"name"`
+	Recurrence      types.String `tfsdk:"recurrence"`
+	MinSize         types.Int64  `tfsdk:"min_size"`
+	MaxSize         types.Int64  `tfsdk:"max_size"`
+	DesiredCapacity types.Int64  `tfsdk:"desired_capacity"`
 }
 
 type clonePoolMasterModel struct {
@@ -1737,6 +2359,9 @@ func (m *clonePoolResourceModel) settleUnknowns() {
 	}
 	if m.HealthyCount.IsUnknown() {
 		m.HealthyCount = types.Int64Null()
+	}
+	if m.OutdatedInstanceIDs.IsUnknown() {
+		m.OutdatedInstanceIDs = types.ListNull(types.StringType)
 	}
 	if m.MasterTargetGroupARN.IsUnknown() {
 		m.MasterTargetGroupARN = types.StringNull()

@@ -28,6 +28,34 @@ resource "clone_pool" "web" {
     recovery_alarm           = true
   }
 
+  # A re-bake rolls the pool one clone at a time: a new clone must be healthy
+  # in the ALB and the classic ELB before an old one is retired; after 10
+  # minutes without health the pool rolls back and the apply fails.
+  rolling_update {
+    batch_size          = 1
+    min_healthy_percent = 100
+    health_timeout      = "10m"
+    rollback_on_failure = true
+  }
+
+  # Autoscaling owns desired capacity from now on: its moves are not a diff.
+  scaling {
+    target_cpu_percent = 60
+
+    schedule {
+      name             = "night"
+      recurrence       = "0 22 * * *"
+      min_size         = 2
+      desired_capacity = 2
+    }
+
+    schedule {
+      name             = "morning"
+      recurrence       = "0 7 * * 1-5"
+      desired_capacity = 4
+    }
+  }
+
   tags = {
     app = "web"
   }

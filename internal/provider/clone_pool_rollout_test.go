@@ -1,0 +1,652 @@
+package provider
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
+	"github.com/cloneserver/terraform-provider-clone/internal/seed"
+)
+
+// TestAccClonePool_rollout re-bakes the pool's image and proves the pool
+// rolls onto it batch by batch: a sampler polling the API during the apply
+// never sees fewer healthy clones than the floor, and afterwards every clone
+// in service runs the new image.
+func TestAccClonePool_rollout(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-roll")
+	const desired = 3
+	cfg := func(bake string) string {
+		return testAccClonePoolImageConfig(t, name, world, desired, bake, `
+  rolling_update {
+    batch_size = 1
+  }
+`)
+	}
+	s := &healthSampler{t: t, name: name, world: world}
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("1"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonePoolImage(t, name, "clone_image.test"),
+				),
+			},
+			{
+				PreConfig: s.start,
+				Config:    cfg("2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("clone_image.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					s.stopAndCheck(desired, desired),
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonePoolImage(t, name, "clone_image.test"),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("outdated_instance_ids"), knownvalue.ListSizeExact(0)),
+				},
+			},
+			{
+				Config: cfg("2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// TestAccClonePool_rollback makes the new clones unhealthy in the target
+// group through the fault proxy. With rollback on, the pool ends on the old
+// image, the apply names the failed clones and state keeps the old version;
+// with rollback off, the pool is left mixed, state says so and the next
+// apply finishes the rollout.
+func TestAccClonePool_rollback(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-rollback")
+	proxy := acctest.NewProxy(t)
+	oldImage := testAccMasterImage(t, world)
+	newImage := testAccImage(t, world, name)
+	const desired = 2
+	cfg := func(image string, rollback bool) string {
+		c := testAccClonePoolConfig(t, name, world, desired, fmt.Sprintf(`
+  rolling_update {
+    batch_size          = 1
+    health_timeout      = "10s"
+    rollback_on_failure = %t
+  }
+`, rollback))
+		c = strings.Replace(c, `image_id           = "`+oldImage+`"`, `image_id           = "`+image+`"`, 1)
+		return strings.Replace(c, "provider \"clone\" {\n", fmt.Sprintf("provider \"clone\" {\n  endpoints {\n    elbv2 = %q\n  }\n", proxy.URL), 1)
+	}
+	failNew := func() { testAccFailNewClones(t, proxy, world, name) }
+	heal := func() { proxy.SetRule(nil) }
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(oldImage, true),
+				Check:  testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+			},
+			{
+				PreConfig:   failNew,
+				Config:      cfg(newImage, true),
+				ExpectError: regexp.MustCompile(`(?s)not\s+healthy.*i-[0-9a-f]+\s+\(.*unhealthy.*rolled\s+back.*Failed\s+clones:\s+i-[0-9a-f]+.*State\s+keeps\s+launch\s+template\s+version\s+1`),
+			},
+			{
+				// State kept the old version: the old configuration has
+				// nothing to do and every clone runs the old image.
+				PreConfig: heal,
+				Config:    cfg(oldImage, true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonePoolRuns(t, name, oldImage, desired),
+				),
+			},
+			{
+				PreConfig:   failNew,
+				Config:      cfg(newImage, false),
+				ExpectError: regexp.MustCompile(`(?s)left\s+mixed.*Failed\s+clones:\s+i-[0-9a-f]+.*next\s+apply\s+continues`),
+			},
+			{
+				// The mixed pool is a diff: outdated clones planned away.
+				PreConfig: func() {
+					heal()
+					testAccCheckMixed(t, name, oldImage, newImage)
+				},
+				Config: cfg(newImage, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("outdated_instance_ids"), knownvalue.ListSizeExact(0)),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonePoolRuns(t, name, newImage, desired),
+				),
+			},
+			{
+				Config: cfg(newImage, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// TestAccClonePool_interrupted leaves a pool the way a killed apply does:
+// the group already launches a new launch template version and runs one
+// clone of it next to old ones. The next plan is an update although the
+// configuration matches the group, and the apply finishes the rollout.
+func TestAccClonePool_interrupted(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-interrupt")
+	oldImage := testAccMasterImage(t, world)
+	newImage := testAccImage(t, world, name)
+	const desired = 3
+	cfg := func(image string) string {
+		c := testAccClonePoolConfig(t, name, world, desired, "")
+		return strings.Replace(c, `image_id           = "`+oldImage+`"`, `image_id           = "`+image+`"`, 1)
+	}
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(oldImage),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					func(*terraform.State) error { return testAccHalfRollout(t, name, newImage) },
+				),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: cfg(newImage),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(2)),
+					plancheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("outdated_instance_ids"), knownvalue.ListSizeExact(0)),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonePoolRuns(t, name, newImage, desired),
+				),
+			},
+		},
+	})
+}
+
+// TestAccClonePool_rolloutCalls measures the AWS calls one batch of a
+// rollout costs: the pool's Fleet is driven through the recording proxy and
+// every call is attributed to the batch that made it.
+func TestAccClonePool_rolloutCalls(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-calls")
+	newImage := testAccImage(t, world, name)
+	const desired = 3
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		Steps: []resource.TestStep{{
+			Config: testAccClonePoolConfig(t, name, world, desired, ""),
+			Check: func(s *terraform.State) error {
+				return testAccMeasureRollout(t, s, world, name, newImage, desired)
+			},
+		}},
+	})
+}
+
+func testAccMeasureRollout(t *testing.T, s *terraform.State, world *seed.World, name, newImage string, desired int) error {
+	ctx := context.Background()
+	attrs := s.RootModule().Resources["clone_pool.test"].Primary.Attributes
+	templateID, oldVersion, oldImage := attrs["launch_template_id"], attrs["launch_template_version"], attrs["image_id"]
+	direct := acctest.Client(t)
+	tmpl, err := pool.FindTemplateVersion(ctx, direct.EC2, templateID, oldVersion)
+	if err != nil {
+		return err
+	}
+	spec := tmpl.Spec
+	spec.ImageID = newImage
+	next, err := pool.CreateTemplateVersion(ctx, direct.EC2, templateID, spec)
+	if err != nil {
+		return err
+	}
+
+	proxy := acctest.NewProxy(t)
+	c := conns.New(acctest.AWSConfig(t), conns.Endpoints{AutoScaling: proxy.URL, EC2: proxy.URL, ELB: proxy.URL, ELBV2: proxy.URL}, nil)
+	fleet := &pool.Fleet{
+		Clients:    pool.Clients{AutoScaling: c.AutoScaling, ELBV2: c.ELBV2, ELB: c.ELB},
+		EC2:        c.EC2,
+		Group:      name,
+		TemplateID: templateID,
+		Targets:    pool.Targets([]string{world.TargetGroupArn}, []string{world.ClassicELBName}),
+	}
+	batchStart := regexp.MustCompile(`^batch (\d+)/\d+: launching`)
+	var marks []int
+	opts := rollout.Options{
+		BatchSize: 1, MinHealthyPercent: 100, HealthTimeout: time.Minute, Rollback: true, PollInterval: 500 * time.Millisecond,
+		Progress: func(msg string) {
+			if batchStart.MatchString(msg) {
+				marks = append(marks, len(proxy.Calls()))
+			}
+		},
+	}
+	proxy.Reset()
+	from := rollout.Target{ImageID: oldImage, TemplateVersion: oldVersion}
+	to := rollout.Target{ImageID: newImage, TemplateVersion: strconv.FormatInt(next.Version, 10)}
+	res, err := rollout.Run(ctx, fleet, from, to, desired, 6, opts)
+	if err != nil {
+		return err
+	}
+	calls := proxy.Calls()
+	if res.Batches != desired || len(marks) != desired {
+		return fmt.Errorf("rollout ran %d batches (%d marks), want %d", res.Batches, len(marks), desired)
+	}
+
+	// The last batch ends where the final confirming observation starts:
+	// Run's last 4 calls (DescribeAutoScalingGroups, DescribeInstances, one
+	// health read per load balancer).
+	const finalObservation = 4
+	bounds := append(slices.Clone(marks), len(calls)-finalObservation)
+	perBatch := make([]map[string]int, desired)
+	actions := map[string]bool{}
+	for b := range desired {
+		perBatch[b] = map[string]int{}
+		for _, call := range calls[bounds[b]:bounds[b+1]] {
+			key := call.Service + ":" + call.Action
+			perBatch[b][key]++
+			actions[key] = true
+		}
+	}
+	keys := make([]string, 0, len(actions))
+	for k := range actions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var table strings.Builder
+	fmt.Fprintf(&table, "AWS calls per rollout batch (batch_size 1, %d clones, 1 target group + 1 classic ELB, healthy at first poll)\n", desired)
+	fmt.Fprintf(&table, "%-58s", "service:action")
+	for b := range desired {
+		fmt.Fprintf(&table, " batch%d", b+1)
+	}
+	table.WriteString("\n")
+	totals := make([]int, desired)
+	for _, k := range keys {
+		fmt.Fprintf(&table, "%-58s", k)
+		for b := range desired {
+			fmt.Fprintf(&table, " %6d", perBatch[b][k])
+			totals[b] += perBatch[b][k]
+		}
+		table.WriteString("\n")
+	}
+	fmt.Fprintf(&table, "%-58s", "total")
+	for b := range desired {
+		fmt.Fprintf(&table, " %6d", totals[b])
+	}
+	fmt.Fprintf(&table, "\nbefore the first batch: %d calls; whole rollout: %d calls\n", marks[0], len(calls))
+	t.Log(table.String())
+	for b, n := range totals {
+		if n > 20 {
+			t.Errorf("batch %d made %d AWS calls, want at most 20", b+1, n)
+		}
+	}
+
+	// Roll back onto the version state holds, so the step's plan is empty.
+	if _, err := rollout.Run(ctx, fleet, to, from, desired, 6, rollout.Options{
+		BatchSize: desired, MinHealthyPercent: 100, HealthTimeout: time.Minute, PollInterval: 500 * time.Millisecond,
+	}); err != nil {
+		return fmt.Errorf("rolling back onto version %s: %w", oldVersion, err)
+	}
+	return nil
+}
+
+// testAccClonePoolImageConfig is testAccClonePoolConfig with the pool
+// started from a clone_image of the master that bake re-bakes.
+func testAccClonePoolImageConfig(t *testing.T, name string, world *seed.World, n int, bake, extra string) string {
+	c := testAccClonePoolConfig(t, name, world, n, extra)
+	c = strings.Replace(c, `image_id           = "`+testAccMasterImage(t, world)+`"`, `image_id           = clone_image.test.image_id`, 1)
+	return c + fmt.Sprintf(`
+resource "clone_image" "test" {
+  source_instance_id = %q
+  name_prefix        = %q
+  retain_previous    = 1
+  triggers           = { bake = %q }
+}
+`, world.MasterInstanceID, name, bake)
+}
+
+// testAccImage bakes an image of the master outside Terraform.
+func testAccImage(t *testing.T, world *seed.World, name string) string {
+	t.Helper()
+	acctest.SkipUnlessAcc(t)
+	ctx := context.Background()
+	c := acctest.Client(t).EC2
+	out, err := c.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(world.MasterInstanceID), Name: aws.String(name + "-next"), NoReboot: aws.Bool(true)})
+	if err != nil {
+		t.Fatalf("baking an image of %s: %s", world.MasterInstanceID, err)
+	}
+	id := aws.ToString(out.ImageId)
+	t.Cleanup(func() {
+		imgs, err := c.DescribeImages(context.Background(), &ec2.DescribeImagesInput{ImageIds: []string{id}})
+		_, _ = c.DeregisterImage(context.Background(), &ec2.DeregisterImageInput{ImageId: aws.String(id)})
+		if err != nil {
+			return
+		}
+		for _, img := range imgs.Images {
+			for _, m := range img.BlockDeviceMappings {
+				if m.Ebs != nil && m.Ebs.SnapshotId != nil {
+					_, _ = c.DeleteSnapshot(context.Background(), &ec2.DeleteSnapshotInput{SnapshotId: m.Ebs.SnapshotId})
+				}
+			}
+		}
+	})
+	return id
+}
+
+// groupImages returns the image of every clone in service in the group.
+func groupImages(ctx context.Context, t *testing.T, name string) (map[string]string, error) {
+	c := acctest.Client(t)
+	g, err := pool.FindGroup(ctx, c.AutoScaling, name)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, i := range g.Instances {
+		if i.LifecycleState == rollout.LifecycleInService {
+			ids = append(ids, i.ID)
+		}
+	}
+	return pool.InstanceImages(ctx, c.EC2, ids)
+}
+
+// testAccCheckClonePoolImage proves through DescribeInstances that every
+// clone in service runs the current image of the clone_image res.
+func testAccCheckClonePoolImage(t *testing.T, name, res string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		want := s.RootModule().Resources[res].Primary.Attributes["image_id"]
+		if got := s.RootModule().Resources["clone_pool.test"].Primary.Attributes["image_id"]; got != want {
+			return fmt.Errorf("pool image_id %s, want %s", got, want)
+		}
+		images, err := groupImages(context.Background(), t, name)
+		if err != nil {
+			return err
+		}
+		for id, img := range images {
+			if img != want {
+				return fmt.Errorf("clone %s runs %s, want %s", id, img, want)
+			}
+		}
+		return nil
+	}
+}
+
+func testAccCheckClonePoolRuns(t *testing.T, name, image string, n int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		images, err := groupImages(context.Background(), t, name)
+		if err != nil {
+			return err
+		}
+		if len(images) != n {
+			return fmt.Errorf("%d clones in service, want %d", len(images), n)
+		}
+		for id, img := range images {
+			if img != image {
+				return fmt.Errorf("clone %s runs %s, want %s", id, img, image)
+			}
+		}
+		return nil
+	}
+}
+
+func testAccCheckMixed(t *testing.T, name, oldImage, newImage string) {
+	images, err := groupImages(context.Background(), t, name)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	count := map[string]int{}
+	for _, img := range images {
+		count[img]++
+	}
+	if count[oldImage] == 0 || count[newImage] == 0 {
+		t.Errorf("after a failed rollout without rollback the pool should be mixed, clones run %v", count)
+	}
+}
+
+// testAccFailNewClones makes the proxy report every clone the pool does not
+// run yet as unhealthy in the world's target group, whatever the emulator
+// says; draining and removed targets stay as they are.
+func testAccFailNewClones(t *testing.T, proxy *acctest.Proxy, world *seed.World, name string) {
+	ctx := context.Background()
+	c := acctest.Client(t)
+	g, err := pool.FindGroup(ctx, c.AutoScaling, name)
+	if err != nil {
+		t.Fatalf("reading group %s: %s", name, err)
+	}
+	known := map[string]bool{world.MasterInstanceID: true}
+	for _, i := range g.Instances {
+		known[i.ID] = true
+	}
+	proxy.SetRule(func(call acctest.Call) *acctest.Fault {
+		if call.Service != "elasticloadbalancing" || call.Action != "DescribeTargetHealth" || call.Form.Get("TargetGroupArn") != world.TargetGroupArn {
+			return nil
+		}
+		out, err := c.ELBV2.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(world.TargetGroupArn)})
+		if err != nil {
+			return &acctest.Fault{Status: 500, Code: "InternalFailure", Message: err.Error()}
+		}
+		return &acctest.Fault{Status: 200, Body: targetHealthXML(out.TargetHealthDescriptions, func(id string, state elbv2types.TargetHealthStateEnum) bool {
+			return !known[id] && state == elbv2types.TargetHealthStateEnumHealthy
+		})}
+	})
+}
+
+// targetHealthXML renders a DescribeTargetHealth response in which the
+// targets sick says so are unhealthy.
+func targetHealthXML(descs []elbv2types.TargetHealthDescription, sick func(string, elbv2types.TargetHealthStateEnum) bool) string {
+	esc := func(s string) string {
+		var b strings.Builder
+		_ = xml.EscapeText(&b, []byte(s))
+		return b.String()
+	}
+	var b strings.Builder
+	b.WriteString(`<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeTargetHealthResult><TargetHealthDescriptions>`)
+	for _, d := range descs {
+		id := aws.ToString(d.Target.Id)
+		state, reason := d.TargetHealth.State, string(d.TargetHealth.Reason)
+		if sick(id, state) {
+			state, reason = elbv2types.TargetHealthStateEnumUnhealthy, string(elbv2types.TargetHealthReasonEnumFailedHealthChecks)
+		}
+		fmt.Fprintf(&b, `<member><Target><Id>%s</Id>`, esc(id))
+		if d.Target.Port != nil {
+			fmt.Fprintf(&b, `<Port>%d</Port>`, *d.Target.Port)
+		}
+		fmt.Fprintf(&b, `</Target><TargetHealth><State>%s</State>`, esc(string(state)))
+		if reason != "" {
+			fmt.Fprintf(&b, `<Reason>%s</Reason>`, esc(reason))
+		}
+		b.WriteString(`</TargetHealth></member>`)
+	}
+	b.WriteString(`</TargetHealthDescriptions></DescribeTargetHealthResult><ResponseMetadata><RequestId>fault-proxy</RequestId></ResponseMetadata></DescribeTargetHealthResponse>`)
+	return b.String()
+}
+
+// testAccHalfRollout does out of band what a killed apply leaves: a new
+// launch template version with newImage that the group launches, one clone
+// of it, and one old clone retired.
+func testAccHalfRollout(t *testing.T, name, newImage string) error {
+	ctx := context.Background()
+	c := acctest.Client(t)
+	g, err := pool.FindGroup(ctx, c.AutoScaling, name)
+	if err != nil {
+		return err
+	}
+	tmpl, err := pool.FindTemplateVersion(ctx, c.EC2, g.LaunchTemplateID, g.LaunchTemplateVersion)
+	if err != nil {
+		return err
+	}
+	spec := tmpl.Spec
+	spec.ImageID = newImage
+	next, err := pool.CreateTemplateVersion(ctx, c.EC2, g.LaunchTemplateID, spec)
+	if err != nil {
+		return err
+	}
+	old := g.ServingIDs()
+	fleet := &pool.Fleet{Clients: pool.Clients{AutoScaling: c.AutoScaling, ELBV2: c.ELBV2, ELB: c.ELB}, EC2: c.EC2, Group: name, TemplateID: g.LaunchTemplateID}
+	if err := fleet.SetTemplateVersion(ctx, strconv.FormatInt(next.Version, 10)); err != nil {
+		return err
+	}
+	if err := fleet.SetCapacity(ctx, int(g.DesiredCapacity)+1, int(g.MaxSize)); err != nil {
+		return err
+	}
+	_, err = c.AutoScaling.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+		InstanceId: aws.String(old[0]), ShouldDecrementDesiredCapacity: aws.Bool(true),
+	})
+	return err
+}
+
+// healthSampler polls the API while an apply runs and records how many of
+// the pool's clones are healthy in the target group and in service in the
+// classic ELB.
+type healthSampler struct {
+	t     *testing.T
+	name  string
+	world *seed.World
+
+	stop    chan struct{}
+	done    sync.WaitGroup
+	mu      sync.Mutex
+	samples []int
+	maxSize int
+	errs    []error
+}
+
+func (s *healthSampler) start() {
+	s.stop = make(chan struct{})
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			healthy, size, err := s.sample()
+			s.mu.Lock()
+			if err != nil {
+				s.errs = append(s.errs, err)
+			} else {
+				s.samples = append(s.samples, healthy)
+				s.maxSize = max(s.maxSize, size)
+			}
+			s.mu.Unlock()
+			select {
+			case <-s.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+func (s *healthSampler) sample() (healthy, size int, err error) {
+	ctx := context.Background()
+	c := acctest.Client(s.t)
+	g, err := c.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{s.name}})
+	if err != nil || len(g.AutoScalingGroups) == 0 {
+		return 0, 0, fmt.Errorf("describing group: %v", err)
+	}
+	th, err := c.ELBV2.DescribeTargetHealth(ctx, &elasticloadbalancingv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(s.world.TargetGroupArn)})
+	if err != nil {
+		return 0, 0, err
+	}
+	ih, err := c.ELB.DescribeInstanceHealth(ctx, &elasticloadbalancing.DescribeInstanceHealthInput{LoadBalancerName: aws.String(s.world.ClassicELBName)})
+	if err != nil {
+		return 0, 0, err
+	}
+	tg, clb := map[string]bool{}, map[string]bool{}
+	for _, d := range th.TargetHealthDescriptions {
+		if d.TargetHealth.State == elbv2types.TargetHealthStateEnumHealthy {
+			tg[aws.ToString(d.Target.Id)] = true
+		}
+	}
+	for _, st := range ih.InstanceStates {
+		if aws.ToString(st.State) == "InService" {
+			clb[aws.ToString(st.InstanceId)] = true
+		}
+	}
+	for _, i := range g.AutoScalingGroups[0].Instances {
+		id := aws.ToString(i.InstanceId)
+		if string(i.LifecycleState) == rollout.LifecycleInService && tg[id] && clb[id] {
+			healthy++
+		}
+	}
+	return healthy, len(g.AutoScalingGroups[0].Instances), nil
+}
+
+// stopAndCheck stops the sampler and fails when healthy capacity fell
+// below floor at any sample, or the group never surged above desired.
+func (s *healthSampler) stopAndCheck(floor, desired int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		close(s.stop)
+		s.done.Wait()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if len(s.errs) > 0 {
+			return fmt.Errorf("sampler: %d errors, first: %w", len(s.errs), s.errs[0])
+		}
+		if len(s.samples) < 10 {
+			return fmt.Errorf("sampler took only %d samples", len(s.samples))
+		}
+		lowest := slices.Min(s.samples)
+		s.t.Logf("sampler: %d samples during the rollout, lowest healthy count %d (floor %d), largest group %d", len(s.samples), lowest, floor, s.maxSize)
+		if lowest < floor {
+			return fmt.Errorf("healthy clones fell to %d during the rollout, below the floor %d", lowest, floor)
+		}
+		if s.maxSize <= desired {
+			return fmt.Errorf("the group never grew above %d: no surge seen, so no rollout happened", desired)
+		}
+		return nil
+	}
+}
