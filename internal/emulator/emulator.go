@@ -210,6 +210,11 @@ func launch(ctx context.Context, o Options, bin string, detached bool, out io.Wr
 func launchOnce(ctx context.Context, bin, host string, port int, detached bool, out io.Writer) (*Server, error) {
 	cmd := exec.Command(bin, "-H", host, "-p", strconv.Itoa(port))
 	cmd.SysProcAttr = sysProcAttr(detached)
+	patches, err := writePatches()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+joinPath(patches, os.Getenv("PYTHONPATH")))
 	tail := &tailBuffer{max: 4 << 10}
 	if f, ok := out.(*os.File); ok {
 		cmd.Stdout, cmd.Stderr = f, f

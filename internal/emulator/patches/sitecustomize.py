@@ -1,0 +1,29 @@
+# Loaded by the moto_server the emulator package starts (through PYTHONPATH),
+# to fix emulator bugs that would otherwise hide real code paths. Each fix
+# makes moto behave like AWS; none changes what AWS would answer.
+
+def _fix_launch_template_version_user_data():
+    # moto 5.2.1 decodes LaunchTemplateData.UserData for CreateLaunchTemplate
+    # but stores it raw for CreateLaunchTemplateVersion, so launching from
+    # such a version fails with HTTP 500. AWS treats both the same.
+    from moto.core.types import Base64EncodedString
+    from moto.ec2.models.launch_templates import LaunchTemplate
+    from moto.ec2.utils import parse_user_data
+
+    create_version = LaunchTemplate.create_version
+
+    def create_version_with_decoded_user_data(self, data, *args, **kwargs):
+        user_data = data.get("UserData") if isinstance(data, dict) else None
+        if user_data is not None and not isinstance(user_data, Base64EncodedString):
+            data = dict(data, UserData=parse_user_data(user_data))
+        return create_version(self, data, *args, **kwargs)
+
+    LaunchTemplate.create_version = create_version_with_decoded_user_data
+
+
+try:
+    import moto  # noqa: F401
+except ImportError:
+    pass
+else:
+    _fix_launch_template_version_user_data()
