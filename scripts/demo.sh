@@ -55,6 +55,14 @@ sync_config() {
 
 tf() { "$tf" -chdir="$work" "$@"; }
 
+# progress keeps the apply's own lines and the provider's INFO progress
+# messages, without log fields and colours.
+progress() {
+  sed -E 's/\x1b\[[0-9;]*m//g' |
+    grep -E '^[a-z_.]+: (Modif|Creat)|Apply complete|Error|clones healthy|batch [0-9]|rolling|retired' |
+    sed -E 's/^.*provider\.terraform-provider-clone: //; s/: (@|tf_|clone_pool=|waiting_for=|launched=).*$//' | uniq
+}
+
 show() {
   step "what was built"
   tf output
@@ -78,8 +86,11 @@ rollout)
   start_cloud
   build_provider
   sync_config
-  step "re-baking the image (release v2) and rolling the pool onto it"
-  tf apply -auto-approve -input=false -var release=v2
+  step "before: every load balancer target and its image"
+  go run ./cmd/seed -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo -health
+  step "re-baking the image (a new release) and rolling the pool onto it, one clone at a time, surge first"
+  TF_LOG_PROVIDER=INFO tf apply -auto-approve -input=false -var "release=${RELEASE:-v2-$(date +%H%M%S)}" 2>&1 |
+    progress
   show
   ;;
 destroy)
