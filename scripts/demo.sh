@@ -60,7 +60,7 @@ tf() { "$tf" -chdir="$work" "$@"; }
 progress() {
   sed -E 's/\x1b\[[0-9;]*m//g' |
     grep -E '^[a-z_.]+: (Modif|Creat)|Apply complete|Error|clones healthy|batch [0-9]|rolling|retired' |
-    sed -E 's/^.*provider\.terraform-provider-clone: //; s/: (@|tf_|clone_pool=|waiting_for=|launched=).*$//' | uniq
+    sed -E 's/^.*provider\.terraform-provider-clone: //; s/: (@[a-z]+|[a-z_]+)=.*$//' | uniq
 }
 
 show() {
