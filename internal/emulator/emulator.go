@@ -174,7 +174,11 @@ func pickPort(host string, port int) (int, error) {
 		return 0, fmt.Errorf("finding a free port on %s: %w", host, err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, fmt.Errorf("finding a free port on %s: unexpected address %v", host, l.Addr())
+	}
+	return addr.Port, nil
 }
 
 // launch retries with another port when the port was chosen here and moto

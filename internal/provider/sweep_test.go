@@ -24,7 +24,8 @@ import (
 )
 
 // Sweepers delete what interrupted acceptance runs left behind, and only
-// objects named with acctest.NamePrefix. Run: go test ./internal/provider -sweep=us-east-1
+// objects named with acctest.NamePrefix. Run them with
+// `go test ./internal/provider -sweep=us-east-1`.
 func init() {
 	resource.AddTestSweepers("clone_image", &resource.Sweeper{Name: "clone_image", F: sweepImages, Dependencies: []string{"clone_pool"}})
 	resource.AddTestSweepers("clone_pool", &resource.Sweeper{Name: "clone_pool", F: sweepPools})

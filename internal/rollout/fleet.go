@@ -39,7 +39,7 @@ type Fleet interface {
 	SetTemplateVersion(ctx context.Context, version string) error
 	// SetCapacity sets the group's desired and max size in one
 	// UpdateAutoScalingGroup.
-	SetCapacity(ctx context.Context, desired, max int) error
+	SetCapacity(ctx context.Context, desired, maxSize int) error
 	// Health reads the health of ids in every attached load balancer,
 	// batched per load balancer (poolhealth.Collect).
 	Health(ctx context.Context, ids []string) (poolhealth.Report, error)
@@ -89,17 +89,17 @@ func Leaving(lifecycle string) bool {
 
 // Classify splits the group's members into old ones and new ones (those
 // running to). Members that are leaving the group are in neither.
-func Classify(instances []Instance, to Target) (old, new []Instance) {
+func Classify(instances []Instance, to Target) (stale, current []Instance) {
 	for _, inst := range instances {
 		switch {
 		case Leaving(inst.Lifecycle):
 		case to.Matches(inst):
-			new = append(new, inst)
+			current = append(current, inst)
 		default:
-			old = append(old, inst)
+			stale = append(stale, inst)
 		}
 	}
-	return old, new
+	return stale, current
 }
 
 // NeedsRollout tells whether an in-service member does not run to, as after

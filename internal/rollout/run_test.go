@@ -151,7 +151,7 @@ func checkRolled(t *testing.T, f *fakeFleet, res Result, to Target, desired int)
 	if n := f.healthyCount(); n != desired {
 		t.Errorf("%d healthy clones, want %d", n, desired)
 	}
-	if ids := f.ids(); !reflect.DeepEqual(res.InstanceIDs, ids) && !(len(ids) == 0 && len(res.InstanceIDs) == 0) {
+	if ids := f.ids(); !reflect.DeepEqual(res.InstanceIDs, ids) && (len(ids) != 0 || len(res.InstanceIDs) != 0) {
 		t.Errorf("Result.InstanceIDs = %v, group has %v", res.InstanceIDs, ids)
 	}
 	if NeedsRollout(f.instances(), to) {

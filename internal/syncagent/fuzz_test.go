@@ -25,7 +25,7 @@ func requireTools(tb testing.TB, tools ...string) {
 // (subtest and fuzz names bring '#' and other characters).
 func plainTempDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "clone-sync-test-")
+	dir, err := os.MkdirTemp("", "clone-sync-test-") //nolint:usetesting // t.TempDir paths carry '#' from subtest and fuzz names
 	if err != nil {
 		t.Fatal(err)
 	}

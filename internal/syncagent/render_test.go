@@ -176,13 +176,13 @@ func TestAgentAWSMode(t *testing.T) {
 	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
-			w.Write([]byte("tok"))
+			_, _ = w.Write([]byte("tok"))
 		case r.Header.Get("X-aws-ec2-metadata-token") != "tok":
 			http.Error(w, "no token", http.StatusUnauthorized)
 		case r.URL.Path == "/latest/meta-data/instance-id":
-			w.Write([]byte("i-0123456789abcdef0"))
+			_, _ = w.Write([]byte("i-0123456789abcdef0"))
 		case r.URL.Path == "/latest/meta-data/placement/region":
-			w.Write([]byte("eu-west-1"))
+			_, _ = w.Write([]byte("eu-west-1"))
 		default:
 			http.NotFound(w, r)
 		}
