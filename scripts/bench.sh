@@ -11,6 +11,11 @@ if grep -qE '^(FAIL|---)' <<<"$out"; then
   exit 1
 fi
 
+# The rollout's AWS calls per batch are measured end to end through the
+# recording proxy by an acceptance test that logs its table.
+rollout=$(TF_ACC=1 go test ./internal/provider/ -run 'TestAccClonePool_(rolloutCalls|rollout)$' -count=1 -v 2>&1 |
+  sed -n -e '/AWS calls per rollout batch/,/whole rollout/p' -e '/sampler:/p' | sed -E 's/^ *(clone_pool_rollout_test.go:[0-9]+: )?//')
+
 {
   echo "# Benchmarks"
   echo
@@ -32,15 +37,21 @@ fi
   echo "| clone_image Read, any history length | 1 AWS call (one tagged DescribeImages) | BenchmarkImageSetRead, TestAccCloneImage_readCalls |"
   echo "| pool health, T target groups + E classic ELBs | T + E calls, never per instance | BenchmarkCollect (4 + 2 → 6) |"
   echo "| rollout batch, first poll healthy | ≤ 6 fleet calls per batch | BenchmarkRun, TestRunCallsPerBatch |"
+  echo "| rollout batch against the emulator, 1 TG + 1 classic ELB | ≤ 20 AWS calls per batch | TestAccClonePool_rolloutCalls |"
+  echo "| healthy capacity during a rollout (min_healthy_percent 100) | never below desired | TestAccClonePool_rollout sampler |"
   echo
   echo "## Results"
   echo
   echo '```'
   echo "$out"
   echo '```'
-  if [[ -f .cache/bench-extra.md ]]; then
-    echo
-    cat .cache/bench-extra.md
-  fi
+  echo
+  echo "## Rollout, measured through the recording proxy"
+  echo
+  echo "Reproduce with \`TF_ACC=1 go test ./internal/provider/ -run 'TestAccClonePool_(rolloutCalls|rollout)\$' -v\`."
+  echo
+  echo '```'
+  echo "$rollout"
+  echo '```'
 } > BENCHMARKS.md
 echo "wrote BENCHMARKS.md"
