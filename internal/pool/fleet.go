@@ -199,3 +199,25 @@ func SetDefaultTemplateVersion(ctx context.Context, client *ec2.Client, id, vers
 	}
 	return nil
 }
+
+// OutdatedIDs lists, sorted, the members of g in service that do not run
+// tmpl: neither its image nor, where EC2 recorded it, its version.
+func OutdatedIDs(ctx context.Context, client *ec2.Client, g Group, tmpl Template) ([]string, error) {
+	ids := g.ServingIDs()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	members, err := DescribeMembers(ctx, client, tmpl.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	to := rollout.Target{ImageID: tmpl.Spec.ImageID, TemplateVersion: strconv.FormatInt(tmpl.Version, 10)}
+	var out []string
+	for _, inst := range RolloutInstances(g, members) {
+		if inst.Lifecycle == rollout.LifecycleInService && !to.Matches(inst) {
+			out = append(out, inst.ID)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

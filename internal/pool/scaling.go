@@ -53,6 +53,28 @@ func FindCPUPolicy(ctx context.Context, client *autoscaling.Client, group, name 
 	return CPUPolicy{}, NotFound("scaling policy", name)
 }
 
+// ListPolicyNames returns, sorted, the names of the group's scaling policies.
+func ListPolicyNames(ctx context.Context, client *autoscaling.Client, group string) ([]string, error) {
+	var out []string
+	p := autoscaling.NewDescribePoliciesPaginator(client, &autoscaling.DescribePoliciesInput{AutoScalingGroupName: aws.String(group)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			if isNotFound(err) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("describing scaling policies of Auto Scaling group %s: %w", group, err)
+		}
+		for _, sp := range page.ScalingPolicies {
+			if g := aws.ToString(sp.AutoScalingGroupName); g == "" || g == group {
+				out = append(out, aws.ToString(sp.PolicyName))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // PutCPUPolicy creates or updates the target tracking policy.
 func PutCPUPolicy(ctx context.Context, client *autoscaling.Client, group string, p CPUPolicy) error {
 	_, err := client.PutScalingPolicy(ctx, &autoscaling.PutScalingPolicyInput{

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
@@ -41,7 +42,8 @@ func (d *ClonePoolDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 		return schema.ListAttribute{ElementType: types.StringType, Computed: true, MarkdownDescription: desc}
 	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The clones of a `clone_pool` and their health in every load balancer the pool is attached to.",
+		MarkdownDescription: "The clones of a `clone_pool`, their health in every load balancer the pool is attached to, which of them an " +
+			"unfinished rollout left on an older launch template version, and the group's scaling policies and scheduled actions.",
 		Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{
 				Required:            true,
@@ -59,6 +61,10 @@ func (d *ClonePoolDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 			"instance_ids":            strings("The clones in the group, sorted."),
 			"healthy_instance_ids":    strings("Clones healthy in every attached load balancer, sorted."),
 			"healthy_count":           schema.Int64Attribute{Computed: true, MarkdownDescription: "How many clones are healthy in every attached load balancer."},
+			"outdated_instance_ids": strings("Clones in service that do not run the launch template version the group launches (its image, " +
+				"or its version where EC2 recorded it), sorted: what an interrupted or failed rollout left behind."),
+			"scaling_policy_names":   strings("Scaling policies of the group, sorted, such as the pool's `<name>-cpu-target`."),
+			"scheduled_action_names": strings("Scheduled actions of the group, sorted, such as the pool's `<name>-schedule-<key>`."),
 			"unhealthy": schema.MapAttribute{
 				ElementType:         types.ListType{ElemType: types.StringType},
 				Computed:            true,
@@ -106,6 +112,38 @@ func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadReque
 		unhealthy[id] = listValue(where)
 	}
 
+	var outdated []string
+	if g.LaunchTemplateID != "" {
+		tmpl, err := pool.FindTemplateVersion(ctx, d.client.EC2, g.LaunchTemplateID, g.LaunchTemplateVersion)
+		switch {
+		case errors.Is(err, pool.ErrNotFound):
+			tflog.Warn(ctx, "the launch template version the group launches no longer exists: outdated_instance_ids stays empty",
+				map[string]any{"launch_template_id": g.LaunchTemplateID, "version": g.LaunchTemplateVersion})
+		case err != nil:
+			resp.Diagnostics.AddError(summary, err.Error())
+			return
+		default:
+			if outdated, err = pool.OutdatedIDs(ctx, d.client.EC2, g, tmpl); err != nil {
+				resp.Diagnostics.AddError(summary, err.Error())
+				return
+			}
+		}
+	}
+	policies, err := pool.ListPolicyNames(ctx, d.client.AutoScaling, g.Name)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	schedules, err := pool.ListSchedules(ctx, d.client.AutoScaling, g.Name, "")
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	scheduleNames := make([]string, 0, len(schedules))
+	for _, s := range schedules {
+		scheduleNames = append(scheduleNames, s.Name)
+	}
+
 	data.ID = types.StringValue(name)
 	data.LaunchTemplateID = types.StringValue(g.LaunchTemplateID)
 	data.LaunchTemplateVersion = types.StringValue(g.LaunchTemplateVersion)
@@ -118,6 +156,9 @@ func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadReque
 	data.HealthyInstanceIDs = listValue(healthy)
 	data.HealthyCount = types.Int64Value(int64(len(healthy)))
 	data.Unhealthy = types.MapValueMust(types.ListType{ElemType: types.StringType}, unhealthy)
+	data.OutdatedInstanceIDs = listValue(outdated)
+	data.ScalingPolicyNames = listValue(policies)
+	data.ScheduledActionNames = listValue(scheduleNames)
 	resp.Diagnostics.Append(resp.State.Set(ctx, data)...)
 }
 
@@ -135,4 +176,7 @@ type clonePoolDataSourceModel struct {
 	HealthyInstanceIDs    types.List   `tfsdk:"healthy_instance_ids"`
 	HealthyCount          types.Int64  `tfsdk:"healthy_count"`
 	Unhealthy             types.Map    `tfsdk:"unhealthy"`
+	OutdatedInstanceIDs   types.List   `tfsdk:"outdated_instance_ids"`
+	ScalingPolicyNames    types.List   `tfsdk:"scaling_policy_names"`
+	ScheduledActionNames  types.List   `tfsdk:"scheduled_action_names"`
 }

@@ -1568,28 +1568,6 @@ func (r *ClonePoolResource) discoverScaling(ctx context.Context, name string) ([
 	return []clonePoolScalingModel{sc}, nil
 }
 
-// outdated lists the clones in service that do not run tmpl, the version
-// the group launches.
-func (r *ClonePoolResource) outdated(ctx context.Context, g pool.Group, tmpl pool.Template) ([]string, error) {
-	ids := g.ServingIDs()
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	members, err := pool.DescribeMembers(ctx, r.client.EC2, tmpl.ID, ids)
-	if err != nil {
-		return nil, err
-	}
-	to := rollout.Target{ImageID: tmpl.Spec.ImageID, TemplateVersion: strconv.FormatInt(tmpl.Version, 10)}
-	var out []string
-	for _, inst := range pool.RolloutInstances(g, members) {
-		if inst.Lifecycle == rollout.LifecycleInService && !to.Matches(inst) {
-			out = append(out, inst.ID)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
 func (r *ClonePoolResource) updateAttachments(ctx context.Context, g pool.Group, in poolInput) error {
 	name := g.Name
 	addTG, dropTG := diffStrings(g.TargetGroupARNs, in.targetGroups)
@@ -1976,7 +1954,7 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		m.HealthyCount = types.Int64Value(int64(len(report.Healthy(ids))))
 		m.OutdatedInstanceIDs = listValue(nil)
 		if !templateGone {
-			outdated, err := r.outdated(ctx, g, tmpl)
+			outdated, err := pool.OutdatedIDs(ctx, r.client.EC2, g, tmpl)
 			if err != nil {
 				return false, err
 			}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"regexp"
@@ -33,20 +34,22 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 )
 
-// TestAccClonePool_rollout re-bakes the pool's image and proves the pool
-// rolls onto it batch by batch: a sampler polling the API during the apply
-// never sees fewer healthy clones than the floor, and afterwards every clone
-// in service runs the new image.
+// TestAccClonePool_rollout re-bakes the image of a pool whose clones boot
+// with user data (the master's env file and disabled services, the user's
+// part and a sync agent) and proves the pool rolls onto it batch by batch: a
+// sampler polling the API during the apply never sees fewer healthy clones
+// than the floor, and afterwards every clone in service runs the new image
+// from a launch template version whose user data still has every part.
 func TestAccClonePool_rollout(t *testing.T) {
 	name := acctest.RandomName(8)
 	world := acctest.World(t, "tf-acc-test-pool-roll")
 	const desired = 3
 	cfg := func(bake string) string {
-		return testAccClonePoolImageConfig(t, name, world, desired, bake, `
+		return testAccClonePoolImageConfig(t, name, world, desired, bake, testAccUserDataExtra(world)+`
   rolling_update {
     batch_size = 1
   }
-`)
+`) + testAccSyncPolicyConfig(name, world, "5m")
 	}
 	s := &healthSampler{t: t, name: name, world: world}
 
@@ -60,6 +63,7 @@ func TestAccClonePool_rollout(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
 					testAccCheckClonePoolImage(t, name, "clone_image.test"),
+					testAccCheckClonesUserData(t, name, world, 5*time.Minute),
 				),
 			},
 			{
@@ -74,6 +78,7 @@ func TestAccClonePool_rollout(t *testing.T) {
 					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
 					testAccCheckClonePoolImage(t, name, "clone_image.test"),
 					testAccCheckClonePoolOnVersion(t, name),
+					testAccCheckClonesUserData(t, name, world, 5*time.Minute),
 				),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(2)),
@@ -90,6 +95,127 @@ func TestAccClonePool_rollout(t *testing.T) {
 	})
 }
 
+// testAccUserData is the user's own part of the user data tests roll.
+const testAccUserData = "#!/bin/sh\necho clone-user-part > /etc/clone-user-part\n"
+
+// testAccUserDataExtra gives a pool every kind of user data part but the
+// sync agent's: the master's env file and disabled services, and the user's.
+func testAccUserDataExtra(world *seed.World) string {
+	return fmt.Sprintf(`
+  user_data      = %q
+  sync_policy_id = clone_sync_policy.test.id
+  master {
+    instance_id      = %q
+    env_file         = "/etc/clone/master.env"
+    disable_services = ["mysql", "postgresql"]
+  }
+`, testAccUserData, world.MasterInstanceID)
+}
+
+func testAccSyncPolicyConfig(name string, world *seed.World, interval string) string {
+	return fmt.Sprintf(`
+resource "clone_sync_policy" "test" {
+  name               = %q
+  master_instance_id = %q
+  interval           = %q
+  paths              = [{ source = "/srv/app/www", destination = "/var/www" }]
+}
+`, name+"-sync", world.MasterInstanceID, interval)
+}
+
+// testAccCheckClonesUserData proves through DescribeInstances and
+// DescribeLaunchTemplateVersions that every clone in service was launched
+// from the pool's image and launch template version in state, and that the
+// user data of that version, decoded, holds the master's env file and
+// disabled services, the user's part and a sync agent syncing every interval.
+func testAccCheckClonesUserData(t *testing.T, name string, world *seed.World, interval time.Duration) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		attrs := s.RootModule().Resources["clone_pool.test"].Primary.Attributes
+		ctx := context.Background()
+		c := acctest.Client(t)
+		g, err := pool.FindGroup(ctx, c.AutoScaling, name)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, i := range g.Instances {
+			if i.LifecycleState == rollout.LifecycleInService {
+				ids = append(ids, i.ID)
+			}
+		}
+		if len(ids) == 0 {
+			return fmt.Errorf("pool %s has no clone in service", name)
+		}
+		members, err := pool.DescribeMembers(ctx, c.EC2, attrs["launch_template_id"], ids)
+		if err != nil {
+			return err
+		}
+		versions := map[string]bool{}
+		for _, id := range ids {
+			m := members[id]
+			if m.ImageID != attrs["image_id"] {
+				return fmt.Errorf("clone %s runs %s, want %s", id, m.ImageID, attrs["image_id"])
+			}
+			if m.TemplateVersion != attrs["launch_template_version"] {
+				return fmt.Errorf("clone %s was launched from version %q, want %s", id, m.TemplateVersion, attrs["launch_template_version"])
+			}
+			versions[m.TemplateVersion] = true
+		}
+		for v := range versions {
+			out, err := c.EC2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
+				LaunchTemplateId: aws.String(attrs["launch_template_id"]), Versions: []string{v},
+			})
+			if err != nil {
+				return err
+			}
+			if len(out.LaunchTemplateVersions) != 1 {
+				return fmt.Errorf("launch template %s version %s: %d versions found", attrs["launch_template_id"], v, len(out.LaunchTemplateVersions))
+			}
+			raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.LaunchTemplateVersions[0].LaunchTemplateData.UserData))
+			if err != nil {
+				return fmt.Errorf("launch template version %s: decoding user data: %w", v, err)
+			}
+			if err := testAccUserDataHasEveryPart(string(raw), world, interval); err != nil {
+				return fmt.Errorf("launch template version %s: %w", v, err)
+			}
+		}
+		return nil
+	}
+}
+
+func testAccUserDataHasEveryPart(doc string, world *seed.World, interval time.Duration) error {
+	parts, err := pool.ParseUserData(doc)
+	if err != nil {
+		return err
+	}
+	switch {
+	case parts.EnvFile != "/etc/clone/master.env" || !strings.Contains(doc, "MASTER_ADDRESS="+world.MasterPrivateIP):
+		return fmt.Errorf("the master env part is missing or wrong (env file %q):\n%s", parts.EnvFile, doc)
+	case !slices.Equal(parts.DisableServices, []string{"mysql", "postgresql"}):
+		return fmt.Errorf("disabled services %v, want [mysql postgresql]", parts.DisableServices)
+	case parts.User != testAccUserData:
+		return fmt.Errorf("user part %q, want %q", parts.User, testAccUserData)
+	case parts.SyncAgent == "":
+		return fmt.Errorf("no sync agent part:\n%s", doc)
+	}
+	m := syncTimerRE.FindStringSubmatch(parts.SyncAgent)
+	if m == nil {
+		return fmt.Errorf("sync agent part writes no timer unit:\n%s", parts.SyncAgent)
+	}
+	timer, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil {
+		return fmt.Errorf("decoding the sync agent's timer unit: %w", err)
+	}
+	if want := fmt.Sprintf("OnUnitActiveSec=%ds", int64(interval.Seconds())); !strings.Contains(string(timer), want) {
+		return fmt.Errorf("sync agent's timer unit lacks %q:\n%s", want, timer)
+	}
+	return nil
+}
+
+// syncTimerRE finds the content of the timer unit in the sync agent's
+// cloud-config write_files.
+var syncTimerRE = regexp.MustCompile(`(?m)^  - path: \S+\.timer\n(?:    .*\n)*?    content: (\S+)$`)
+
 // TestAccClonePool_rollback makes the new clones unhealthy in the target
 // group through the fault proxy. With rollback on, the pool ends on the old
 // image, the apply names the failed clones and state keeps the old version;
@@ -104,12 +230,13 @@ func TestAccClonePool_rollback(t *testing.T) {
 	const desired = 2
 	cfg := func(image string, rollback bool) string {
 		c := testAccClonePoolConfig(t, name, world, desired, fmt.Sprintf(`
+  user_data = %q
   rolling_update {
     batch_size          = 1
     health_timeout      = "10s"
     rollback_on_failure = %t
   }
-`, rollback))
+`, testAccUserData, rollback))
 		c = strings.Replace(c, `image_id           = "`+oldImage+`"`, `image_id           = "`+image+`"`, 1)
 		return strings.Replace(c, "provider \"clone\" {\n", fmt.Sprintf("provider \"clone\" {\n  endpoints {\n    elbv2 = %q\n  }\n", proxy.URL), 1)
 	}
@@ -185,7 +312,7 @@ func TestAccClonePool_interrupted(t *testing.T) {
 	newImage := testAccImage(t, world, name)
 	const desired = 3
 	cfg := func(image string) string {
-		c := testAccClonePoolConfig(t, name, world, desired, "")
+		c := testAccClonePoolConfig(t, name, world, desired, fmt.Sprintf("  user_data = %q\n", testAccUserData))
 		return strings.Replace(c, `image_id           = "`+oldImage+`"`, `image_id           = "`+image+`"`, 1)
 	}
 
@@ -653,20 +780,16 @@ func (s *healthSampler) stopAndCheck(floor, desired int) resource.TestCheckFunc 
 }
 
 // TestAccClonePool_syncPolicyChange changes the interval of the pool's
-// clone_sync_policy. Once the policy is applied, the pool's plan is a new
-// launch template version although the pool's configuration is the same.
+// clone_sync_policy. The pool planned before the policy changed, so the
+// apply that changes the policy leaves the pool as it is; the next plan is
+// a new launch template version although the pool's configuration is the
+// same, and its apply rolls every clone onto user data with the new interval.
 func TestAccClonePool_syncPolicyChange(t *testing.T) {
 	name := acctest.RandomName(8)
 	world := acctest.World(t, "tf-acc-test-pool-syncchange")
+	const desired = 2
 	cfg := func(interval string) string {
-		return testAccClonePoolConfig(t, name, world, 2, "  sync_policy_id = clone_sync_policy.test.id") + fmt.Sprintf(`
-resource "clone_sync_policy" "test" {
-  name               = %q
-  master_instance_id = %q
-  interval           = %q
-  paths              = [{ source = "/srv/app/www", destination = "/var/www" }]
-}
-`, name+"-sync", world.MasterInstanceID, interval)
+		return testAccClonePoolConfig(t, name, world, desired, testAccUserDataExtra(world)) + testAccSyncPolicyConfig(name, world, interval)
 	}
 
 	resource.ParallelTest(t, resource.TestCase{
@@ -676,26 +799,43 @@ resource "clone_sync_policy" "test" {
 		Steps: []resource.TestStep{
 			{
 				Config: cfg("5m"),
-				Check:  testAccSyncAgentPart(t, name),
+				Check:  testAccCheckClonesUserData(t, name, world, 5*time.Minute),
 			},
 			{
-				// The pool planned before the policy changed: it follows in
-				// the next plan.
-				Config:             cfg("10m"),
+				Config: cfg("10m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("clone_sync_policy.test", plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionNoop),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
+						plancheck.ExpectUnknownValue("clone_pool.test", tfjsonpath.New("launch_template_version")),
+					},
+				},
+				Check:              testAccCheckClonesUserData(t, name, world, 5*time.Minute),
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				// The emulator cannot launch from a launch template version
-				// with user data made by CreateLaunchTemplateVersion (moto
-				// 5.2.1 stores it undecoded and fails the launch with a 500),
-				// so this step stops at the plan; image changes prove the roll.
-				Config:             cfg("10m"),
-				PlanOnly:           true,
-				ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+				Config: cfg("10m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("clone_sync_policy.test", plancheck.ResourceActionNoop),
 					plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
-					plancheck.ExpectUnknownValue("clone_pool.test", tfjsonpath.New("launch_template_version")),
 				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonesUserData(t, name, world, 10*time.Minute),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("outdated_instance_ids"), knownvalue.ListSizeExact(0)),
+				},
+			},
+			{
+				Config: cfg("10m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
 			},
 		},
 	})
@@ -720,31 +860,6 @@ func testAccCheckClonePoolOnVersion(t *testing.T, name string) resource.TestChec
 			if m.TemplateVersion != attrs["launch_template_version"] {
 				return fmt.Errorf("clone %s was launched from version %q, want %s", id, m.TemplateVersion, attrs["launch_template_version"])
 			}
-		}
-		return nil
-	}
-}
-
-// testAccSyncAgentPart proves the launch template version the group
-// launches carries the sync agent's part.
-func testAccSyncAgentPart(t *testing.T, name string) resource.TestCheckFunc {
-	return func(*terraform.State) error {
-		ctx := context.Background()
-		c := acctest.Client(t)
-		g, err := pool.FindGroup(ctx, c.AutoScaling, name)
-		if err != nil {
-			return err
-		}
-		tmpl, err := pool.FindTemplateVersion(ctx, c.EC2, g.LaunchTemplateID, g.LaunchTemplateVersion)
-		if err != nil {
-			return err
-		}
-		parts, err := pool.ParseUserData(tmpl.Spec.UserData)
-		if err != nil {
-			return err
-		}
-		if parts.SyncAgent == "" {
-			return fmt.Errorf("launch template %s version %s has no sync agent part", g.LaunchTemplateID, g.LaunchTemplateVersion)
 		}
 		return nil
 	}
