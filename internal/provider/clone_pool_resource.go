@@ -1818,8 +1818,8 @@ func (r *ClonePoolResource) applyWriteRule(ctx context.Context, plan, prior *clo
 	}
 
 	var paths []string
-	for _, v := range pm.WritePaths.Elements() {
-		paths = append(paths, v.(types.String).ValueString())
+	if diags := pm.WritePaths.ElementsAs(ctx, &paths, false); diags.HasError() {
+		return fmt.Errorf("reading master.write_paths: %v", diags)
 	}
 	rule := pool.Rule{
 		ListenerARN: pm.ListenerARN.ValueString(), Priority: pm.RulePriority.ValueInt64(),
