@@ -1,0 +1,63 @@
+package provider
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
+)
+
+func (r *ClonePoolResource) delete(ctx context.Context, m *clonePoolResourceModel, regs []masterRegistration) error {
+	name := m.ID.ValueString()
+	names := pool.NamesFor(name)
+	c := r.clients()
+	for _, reg := range regs {
+		tflog.Info(ctx, "deregistering the master where the pool registered it", map[string]any{"target": reg.Target, "instance_id": reg.InstanceID})
+		if err := c.Deregister(ctx, []poolhealth.Target{{Kind: reg.Kind, ID: reg.Target, Name: reg.Target}}, []string{reg.InstanceID}); err != nil {
+			return err
+		}
+	}
+	if arn := m.WriteRuleARN.ValueString(); arn != "" {
+		tflog.Info(ctx, "deleting the write rule", map[string]any{"rule_arn": arn})
+		if err := pool.DeleteRule(ctx, r.client.ELBV2, arn); err != nil {
+			return err
+		}
+	}
+	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {
+		tflog.Info(ctx, "deleting the master target group", map[string]any{"target_group_arn": arn})
+		if err := pool.DeleteTargetGroup(ctx, r.client.ELBV2, arn); err != nil {
+			return err
+		}
+	}
+	if pm := m.master(); pm != nil && pm.RecoveryAlarm.ValueBool() {
+		tflog.Info(ctx, "deleting the recovery alarm", map[string]any{"alarm": names.RecoveryAlarm})
+		if err := pool.DeleteAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm); err != nil {
+			return err
+		}
+	}
+
+	if err := r.deleteScaling(ctx, name, nil); err != nil {
+		return err
+	}
+
+	g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
+	switch {
+	case err == nil:
+		if ids := g.ServingIDs(); len(ids) > 0 {
+			if err := c.Deregister(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames), ids); err != nil {
+				return err
+			}
+		}
+	case !errors.Is(err, pool.ErrNotFound):
+		return err
+	}
+	tflog.Info(ctx, "deleting Auto Scaling group and terminating its clones")
+	if err := pool.DeleteGroup(ctx, r.client.AutoScaling, r.client.EC2, names.Group, progress(ctx, "Auto Scaling group deleted")); err != nil {
+		return err
+	}
+	tflog.Info(ctx, "deleting launch template")
+	return pool.DeleteTemplate(ctx, r.client.EC2, names.LaunchTemplate)
+}

@@ -1,0 +1,150 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+)
+
+type attrError struct {
+	path path.Path
+	msg  string
+}
+
+// validateSizes checks min <= max and min <= desired <= max for the known values.
+func validateSizes(minSize, maxSize, desired types.Int64) []attrError {
+	var errs []attrError
+	known := func(v types.Int64) bool { return !v.IsNull() && !v.IsUnknown() }
+	if known(minSize) && known(maxSize) && minSize.ValueInt64() > maxSize.ValueInt64() {
+		errs = append(errs, attrError{path.Root("min_size"),
+			fmt.Sprintf("min_size (%d) must not exceed max_size (%d).", minSize.ValueInt64(), maxSize.ValueInt64())})
+	}
+	if known(desired) {
+		d := desired.ValueInt64()
+		if (known(minSize) && d < minSize.ValueInt64()) || (known(maxSize) && d > maxSize.ValueInt64()) {
+			errs = append(errs, attrError{path.Root("desired_capacity"),
+				fmt.Sprintf("desired_capacity (%d) must lie within [min_size, max_size] = [%s, %s].", d, minSize, maxSize)})
+		}
+	}
+	return errs
+}
+
+// validateSchedules checks min <= desired <= max within each schedule and
+// that no two schedules get the same scheduled action name.
+func validateSchedules(scaling []clonePoolScalingModel) []attrError {
+	if len(scaling) == 0 {
+		return nil
+	}
+	var errs []attrError
+	seen := map[string]int{}
+	for i, sc := range scaling[0].Schedule {
+		at := path.Root("scaling").AtListIndex(0).AtName("schedule").AtListIndex(i)
+		for _, e := range validateSizes(sc.MinSize, sc.MaxSize, sc.DesiredCapacity) {
+			errs = append(errs, attrError{at.AtName(e.path.String()), e.msg})
+		}
+		if sc.MinSize.IsNull() && sc.MaxSize.IsNull() && sc.DesiredCapacity.IsNull() {
+			errs = append(errs, attrError{at, "A schedule sets at least one of min_size, max_size and desired_capacity."})
+		}
+		if sc.Name.IsUnknown() {
+			continue
+		}
+		key := pool.ScheduleKey(sc.Name.ValueString(), i)
+		if j, dup := seen[key]; dup {
+			errs = append(errs, attrError{at.AtName("name"),
+				fmt.Sprintf("schedules %d and %d would both be named %q; give each schedule a distinct name.", j, i, key)})
+		}
+		seen[key] = i
+	}
+	return errs
+}
+
+// templateChanged tells whether the plan needs a new launch template version.
+func templateChanged(plan, state *clonePoolResourceModel) bool {
+	if state.LaunchTemplateID.IsNull() || state.LaunchTemplateVersion.IsNull() {
+		return true
+	}
+	for _, p := range [][2]attr.Value{
+		{plan.ImageID, state.ImageID}, {plan.InstanceType, state.InstanceType}, {plan.KeyName, state.KeyName},
+		{plan.IAMInstanceProfile, state.IAMInstanceProfile}, {plan.SecurityGroupIDs, state.SecurityGroupIDs},
+		{plan.UserData, state.UserData}, {plan.SyncPolicyID, state.SyncPolicyID},
+	} {
+		if !p[0].Equal(p[1]) {
+			return true
+		}
+	}
+	pm, om := plan.master(), state.master()
+	if (pm == nil) != (om == nil) {
+		return pm.rendersUserData() || om.rendersUserData()
+	}
+	if pm == nil {
+		return false
+	}
+	return !pm.InstanceID.Equal(om.InstanceID) || !pm.EnvFile.Equal(om.EnvFile) || !pm.DisableServices.Equal(om.DisableServices)
+}
+
+// syncAgentStale tells whether the sync policy's agent, rendered now, differs
+// from the one in the pool's launch template: a changed clone_sync_policy
+// then plans a new version and a rollout.
+func (r *ClonePoolResource) syncAgentStale(ctx context.Context, plan, state *clonePoolResourceModel) bool {
+	id := plan.SyncPolicyID
+	if id.IsNull() || id.IsUnknown() || !id.Equal(state.SyncPolicyID) || state.LaunchTemplateID.IsNull() || state.LaunchTemplateVersion.IsNull() {
+		return false
+	}
+	tmpl, err := pool.FindTemplateVersion(ctx, r.client.EC2, state.LaunchTemplateID.ValueString(), strconv.FormatInt(state.LaunchTemplateVersion.ValueInt64(), 10))
+	if err != nil {
+		tflog.Warn(ctx, "reading the launch template to compare the sync agent", map[string]any{"error": err.Error()})
+		return false
+	}
+	parts, err := pool.ParseUserData(tmpl.Spec.UserData)
+	if err != nil {
+		return false
+	}
+	part, err := r.syncAgentPart(ctx, plan.Name.ValueString(), id.ValueString())
+	if err != nil {
+		tflog.Warn(ctx, "rendering the sync agent to compare it", map[string]any{"error": err.Error()})
+		return false
+	}
+	return part.Content != parts.SyncAgent
+}
+
+// fleetChanged tells whether the apply can change which clones run or how
+// healthy they are.
+func fleetChanged(plan, state *clonePoolResourceModel) bool {
+	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 || (len(plan.Scaling) > 0) != (len(state.Scaling) > 0) {
+		return true
+	}
+	for _, p := range [][2]attr.Value{
+		{plan.SubnetIDs, state.SubnetIDs}, {plan.MinSize, state.MinSize}, {plan.MaxSize, state.MaxSize},
+		{plan.DesiredCapacity, state.DesiredCapacity}, {plan.TargetGroupARNs, state.TargetGroupARNs},
+		{plan.ClassicELBNames, state.ClassicELBNames},
+	} {
+		if !p[0].Equal(p[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// surgeRoom tells at plan time what rollout.Plan would refuse at apply
+// time: a rollout that must keep every clone healthy needs room above
+// desired capacity.
+func surgeRoom(plan *clonePoolResourceModel) *attrError {
+	if plan.MaxSize.IsUnknown() || plan.DesiredCapacity.IsUnknown() || plan.MaxSize.IsNull() || plan.DesiredCapacity.IsNull() {
+		return nil
+	}
+	ru := plan.rolling()
+	desired, maxSize := plan.DesiredCapacity.ValueInt64(), plan.MaxSize.ValueInt64()
+	if desired == 0 || ru.minHealthyPercent < 100 || maxSize > desired {
+		return nil
+	}
+	return &attrError{path.Root("max_size"), fmt.Sprintf(
+		"This change rolls the pool, and rolling_update.min_healthy_percent = 100 keeps all %d clones healthy while new ones come up, "+
+			"so max_size (%d) must be at least %d. Raise max_size or lower min_healthy_percent.", desired, maxSize, desired+1)}
+}
