@@ -157,6 +157,24 @@ func UpdateGroupTags(ctx context.Context, client *autoscaling.Client, name strin
 	return nil
 }
 
+// AttachmentChanges returns the load balancers of want the group lacks
+// (attach) and those it has that want drops (detach), each sorted.
+func AttachmentChanges(have, want []string) (attach, detach []string) {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			attach = append(attach, w)
+		}
+	}
+	for _, h := range have {
+		if !slices.Contains(want, h) {
+			detach = append(detach, h)
+		}
+	}
+	slices.Sort(attach)
+	slices.Sort(detach)
+	return attach, detach
+}
+
 // Retirees picks which n members to remove on scale-in: members not running
 // currentImage first (they are leftovers of an earlier launch template),
 // then the highest ids, so the choice is deterministic.

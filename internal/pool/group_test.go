@@ -61,3 +61,23 @@ func TestHealthyErrorMessage(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", e.Error(), want)
 	}
 }
+
+func TestAttachmentChanges(t *testing.T) {
+	tests := []struct {
+		name           string
+		have, want     []string
+		attach, detach []string
+	}{
+		{"none", nil, nil, nil, nil},
+		{"same", []string{"a", "b"}, []string{"b", "a"}, nil, nil},
+		{"attach all", nil, []string{"b", "a"}, []string{"a", "b"}, nil},
+		{"detach all", []string{"b", "a"}, nil, nil, []string{"a", "b"}},
+		{"both", []string{"a", "b", "c"}, []string{"d", "c", "a"}, []string{"d"}, []string{"b"}},
+	}
+	for _, tt := range tests {
+		attach, detach := AttachmentChanges(tt.have, tt.want)
+		if !slices.Equal(attach, tt.attach) || !slices.Equal(detach, tt.detach) {
+			t.Errorf("%s: AttachmentChanges = %v, %v; want %v, %v", tt.name, attach, detach, tt.attach, tt.detach)
+		}
+	}
+}

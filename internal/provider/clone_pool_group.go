@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -191,8 +190,8 @@ func updateMasterTagPropagation(ctx context.Context, client *autoscaling.Client,
 
 func (r *ClonePoolResource) updateAttachments(ctx context.Context, g pool.Group, in poolInput) error {
 	name := g.Name
-	addTG, dropTG := diffStrings(g.TargetGroupARNs, in.targetGroups)
-	addELB, dropELB := diffStrings(g.ClassicELBNames, in.classicELBs)
+	addTG, dropTG := pool.AttachmentChanges(g.TargetGroupARNs, in.targetGroups)
+	addELB, dropELB := pool.AttachmentChanges(g.ClassicELBNames, in.classicELBs)
 	if len(addTG) > 0 {
 		tflog.Info(ctx, "attaching target groups", map[string]any{"target_group_arns": addTG})
 		if _, err := r.client.AutoScaling.AttachLoadBalancerTargetGroups(ctx, &autoscaling.AttachLoadBalancerTargetGroupsInput{
@@ -275,21 +274,4 @@ func (r *ClonePoolResource) putSyncHook(ctx context.Context, plan, prior *cloneP
 		}
 	}
 	return nil
-}
-
-// diffStrings returns what want adds to have and what it drops, sorted.
-func diffStrings(have, want []string) (add, drop []string) {
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			add = append(add, w)
-		}
-	}
-	for _, h := range have {
-		if !slices.Contains(want, h) {
-			drop = append(drop, h)
-		}
-	}
-	slices.Sort(add)
-	slices.Sort(drop)
-	return add, drop
 }

@@ -358,13 +358,6 @@ func TestValidateSizes(t *testing.T) {
 	}
 }
 
-func TestDiffStrings(t *testing.T) {
-	add, drop := diffStrings([]string{"a", "b", "c"}, []string{"d", "c", "a"})
-	if !slices.Equal(add, []string{"d"}) || !slices.Equal(drop, []string{"b"}) {
-		t.Errorf("diffStrings = %v, %v", add, drop)
-	}
-}
-
 func TestTemplateChanged(t *testing.T) {
 	master := func(env string) []clonePoolMasterModel {
 		return []clonePoolMasterModel{{InstanceID: types.StringValue("i-0123456789abcdef0"), EnvFile: stringOrNull(env),
