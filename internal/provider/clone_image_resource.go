@@ -490,10 +490,13 @@ func newImageSetID() (string, error) {
 	return imageSetIDPrefix + hex.EncodeToString(b)[:17], nil
 }
 
+// imageName appends a UTC timestamp with milliseconds, so images baked in
+// the same second still sort by name in baking order (CreationDate has
+// one-second resolution), and a random suffix against collisions.
 func imageName(prefix string, now time.Time) string {
 	b := make([]byte, 2)
 	_, _ = rand.Read(b)
-	return fmt.Sprintf("%s-%s-%s", prefix, now.UTC().Format("20060102T150405Z"), hex.EncodeToString(b))
+	return fmt.Sprintf("%s-%s-%s", prefix, now.UTC().Format("20060102T150405.000Z"), hex.EncodeToString(b))
 }
 
 func imageIDs(images []imageset.Image) []string {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -544,4 +546,19 @@ func imagesNamed(t *testing.T, prefix string) int {
 		t.Fatal(err)
 	}
 	return len(out.Images)
+}
+
+func TestImageNameSortsInBakingOrder(t *testing.T) {
+	base := time.Date(2026, 11, 27, 10, 15, 0, 0, time.UTC)
+	var names []string
+	for _, offset := range []time.Duration{0, time.Millisecond, 999 * time.Millisecond, time.Second, time.Minute} {
+		name := imageName("web", base.Add(offset))
+		if !amiNamePrefixRegexp.MatchString(name) || len(name) > 128 {
+			t.Fatalf("image name %q is not a valid AMI name", name)
+		}
+		names = append(names, name)
+	}
+	if !slices.IsSorted(names) {
+		t.Errorf("names do not sort in baking order: %v", names)
+	}
 }
