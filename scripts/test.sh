@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs unit and acceptance tests (TF_ACC=1) with a line per test, so the output
+# shows acceptance tests passing rather than skipped, then a summary. The full
+# verbose log is kept in .cache/test.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .cache
+log=.cache/test.log
+
+status=0
+TF_ACC=1 go test -count=1 -v -timeout "${TEST_TIMEOUT:-60m}" ./... > "$log" 2>&1 || status=$?
+
+grep -E '^(--- (PASS|FAIL|SKIP)|ok  |FAIL|panic:)' "$log" || true
+pass=$(grep -cE '^--- PASS: TestAcc' "$log" || true)
+skip=$(grep -cE '^--- SKIP: TestAcc' "$log" || true)
+fail=$(grep -cE '^--- FAIL' "$log" || true)
+units=$(grep -cE '^--- PASS: (Test[^A]|TestA[^c]|Fuzz)' "$log" || true)
+echo
+echo "acceptance tests: $pass passed, $skip skipped; other tests: $units passed; failures: $fail (full log: $log)"
+if ((status != 0)); then
+  echo
+  echo "failed tests, with their output:"
+  awk '/^=== RUN/ {buf=""} {buf=buf $0 "\n"} /^--- FAIL/ {printf "%s", buf}' "$log" | tail -200
+fi
+exit "$status"
