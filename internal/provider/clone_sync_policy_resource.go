@@ -168,6 +168,15 @@ func (r *CloneSyncPolicyResource) Schema(ctx context.Context, _ resource.SchemaR
 				MarkdownDescription: "Any change generates a new key pair in place: the master's line is replaced (with " +
 					"`install_on_master`), then the SSM parameter. Clones read the key on every run, so none is replaced.",
 			},
+			"kms_key_id": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "KMS key that encrypts the private key parameter: a key id, an alias (`alias/NAME`) or " +
+					"the ARN of a key or alias. Default: the AWS-managed `aws/ssm` key. Clones decrypt the key on every run, so " +
+					"their instance profile needs `kms:Decrypt` on this key (a customer managed key's policy must allow it too). " +
+					"Changing it re-encrypts the same key in place: no new key pair, nothing on the master or the clones is " +
+					"replaced; the apply needs `kms:Decrypt` on the old key and `kms:Encrypt` on the new one.",
+				Validators: []validator.String{stringCheck{"Invalid KMS key", "must be a KMS key id, alias or ARN", syncstore.ValidateKMSKeyID}},
+			},
 			"tags": schema.MapAttribute{
 				ElementType:         types.StringType,
 				Optional:            true,
@@ -204,7 +213,7 @@ func (r *CloneSyncPolicyResource) Schema(ctx context.Context, _ resource.SchemaR
 			},
 			"private_key_parameter": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "SSM SecureString parameter holding the private key. Clones need `ssm:GetParameter` and `kms:Decrypt` on it.",
+				MarkdownDescription: "SSM SecureString parameter holding the private key. Clones need `ssm:GetParameter` on it and `kms:Decrypt` on its key (`kms_key_id`).",
 			},
 			"paths_parameter": schema.StringAttribute{
 				Computed:            true,
@@ -504,6 +513,7 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 		PublicKey:           publicKey,
 		KeyFingerprint:      fingerprint,
 		KeyParameterVersion: old.KeyParameterVersion,
+		KMSKeyID:            plan.KMSKeyID.ValueString(),
 		SyncRoot:            root,
 		KeyParameter:        names.KeyParameter,
 		PathsParameter:      names.PathsParameter,
@@ -566,11 +576,23 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 	if err != nil {
 		return err
 	}
-	if rotate {
-		tflog.Info(ctx, "writing the private key to its SecureString parameter", map[string]any{"parameter": names.KeyParameter, "key_fingerprint": fingerprint})
-		if rec.KeyParameterVersion, err = syncstore.PutPrivateKey(ctx, api, name, privateKey); err != nil {
+	kmsKey := syncstore.EffectiveKMSKeyID(rec.KMSKeyID)
+	switch {
+	case rotate:
+		tflog.Info(ctx, "writing the private key to its SecureString parameter", map[string]any{"parameter": names.KeyParameter, "key_fingerprint": fingerprint, "kms_key_id": kmsKey})
+		if rec.KeyParameterVersion, err = syncstore.PutPrivateKey(ctx, api, name, privateKey, rec.KMSKeyID); err != nil {
 			return err
 		}
+	case !plan.KMSKeyID.Equal(state.KMSKeyID):
+		tflog.Info(ctx, "re-encrypting the private key with another KMS key", map[string]any{"parameter": names.KeyParameter, "key_fingerprint": fingerprint, "kms_key_id": kmsKey})
+		if rec.KeyParameterVersion, err = syncstore.ReencryptPrivateKey(ctx, api, name, rec.KMSKeyID, fingerprint); err != nil {
+			return fmt.Errorf("re-encrypting the private key with KMS key %s: %w", kmsKey, err)
+		}
+	case rec.KMSKeyID == old.KMSKeyID:
+		rec.KeyParameterKeyID = old.KeyParameterKeyID
+	}
+	if rec.KeyParameterVersion != old.KeyParameterVersion {
+		rec.KeyParameterKeyID = r.reportedKeyID(ctx, names.KeyParameter, rec.KeyParameterVersion)
 	}
 	if err := syncstore.PutRecord(ctx, api, rec); err != nil {
 		return err
@@ -649,6 +671,7 @@ func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *clon
 		}
 	}
 
+	m.KMSKeyID = stringOrNull(rec.KMSKeyID)
 	key, err := syncstore.FindParameterInfo(ctx, api, names.KeyParameter)
 	switch {
 	case errors.Is(err, syncstore.ErrNotFound):
@@ -660,6 +683,15 @@ func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *clon
 		tflog.Warn(ctx, "private key parameter was changed outside Terraform; the next apply rotates the key",
 			map[string]any{"parameter": names.KeyParameter, "type": string(key.Type), "version": key.Version, "expected_version": rec.KeyParameterVersion})
 		m.KeyFingerprint, m.AuthorizedKey = types.StringNull(), types.StringNull()
+		fallthrough
+	default:
+		if kmsKeyID, ok := rec.KMSKeyIDFrom(key); !ok {
+			if key.Type == "SecureString" {
+				tflog.Warn(ctx, "private key parameter is encrypted with another KMS key than kms_key_id; the next apply re-encrypts it",
+					map[string]any{"parameter": names.KeyParameter, "key_id": key.KeyID, "kms_key_id": syncstore.EffectiveKMSKeyID(rec.KMSKeyID)})
+			}
+			m.KMSKeyID = stringOrNull(kmsKeyID)
+		}
 	}
 
 	if _, err := syncstore.FindDocument(ctx, api, name); errors.Is(err, syncstore.ErrNotFound) {
@@ -695,6 +727,18 @@ func (r *CloneSyncPolicyResource) setTags(ctx context.Context, m *cloneSyncPolic
 	if len(own) > 0 || !m.Tags.IsNull() {
 		m.Tags = mapValue(own)
 	}
+}
+
+// reportedKeyID returns the KeyId SSM reports for version of the private
+// key parameter, or "" when it does not report that version yet: read then
+// compares with kms_key_id as written.
+func (r *CloneSyncPolicyResource) reportedKeyID(ctx context.Context, parameter string, version int64) string {
+	info, err := syncstore.FindParameterInfo(ctx, r.client.SSM, parameter)
+	if err != nil || info.Version != version {
+		tflog.Debug(ctx, "the written private key parameter is not described yet", map[string]any{"parameter": parameter, "version": version})
+		return ""
+	}
+	return info.KeyID
 }
 
 func (r *CloneSyncPolicyResource) findMasterAddress(ctx context.Context, instanceID string) (string, error) {
@@ -792,6 +836,7 @@ type cloneSyncPolicyResourceModel struct {
 	SSHPort             types.Int64    `tfsdk:"ssh_port"`
 	InstallOnMaster     types.Bool     `tfsdk:"install_on_master"`
 	RotateKeyTrigger    types.String   `tfsdk:"rotate_key_trigger"`
+	KMSKeyID            types.String   `tfsdk:"kms_key_id"`
 	Tags                types.Map      `tfsdk:"tags"`
 	TagsAll             types.Map      `tfsdk:"tags_all"`
 	MasterAddress       types.String   `tfsdk:"master_address"`

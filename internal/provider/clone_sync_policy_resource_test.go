@@ -389,6 +389,127 @@ func TestAccCloneSyncPolicy_import(t *testing.T) {
 	})
 }
 
+// TestAccCloneSyncPolicy_kmsKey encrypts the private key with a customer
+// key, moves it to another key and back to aws/ssm in place (the same key
+// pair, re-encrypted), imports the key id, and shows a key changed out of
+// band as drift. The emulator does not check that KMS keys exist.
+func TestAccCloneSyncPolicy_kmsKey(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, testAccSyncWorld)
+	calls := newSSMRecorder(t)
+	cfg := func(extra string) string {
+		return calls.providerConfig() + testAccCloneSyncPolicyConfig(name, world.MasterInstanceID, testAccSyncPathsWWW, extra)
+	}
+	alias := "alias/" + name
+	arn := "arn:aws:kms:" + acctest.Region + ":123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	other := "alias/" + name + "-other"
+	sameKey := statecheck.CompareValue(compare.ValuesSame())
+	keyAt := func(c interface {
+		AddStateValue(string, tfjsonpath.Path) statecheck.StateCheck
+	}) statecheck.StateCheck {
+		return c.AddStateValue(syncResource, tfjsonpath.New("key_fingerprint"))
+	}
+	var rec syncstore.Record
+	var privateKey string
+	keepKey := func(*terraform.State) (err error) {
+		privateKey, err = testAccPrivateKey(t, name)
+		return err
+	}
+	reencryptOutOfBand := func(*terraform.State) error {
+		key, err := testAccPrivateKey(t, name)
+		if err != nil {
+			return err
+		}
+		_, err = acctest.Client(t).SSM.PutParameter(context.Background(), &ssm.PutParameterInput{
+			Name: aws.String(syncstore.NamesOf(name).KeyParameter), Type: ssmtypes.ParameterTypeSecureString,
+			KeyId: aws.String(other), Value: aws.String(key), Overwrite: aws.Bool(true),
+		})
+		return err
+	}
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckCloneSyncPolicyDestroy(t),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(fmt.Sprintf("  kms_key_id = %q\n", alias)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckCloneSyncPolicyExists(t, syncResource, &rec),
+					testAccCheckSyncKeyKMS(t, name, alias),
+					keepKey,
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					keyAt(sameKey),
+					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("kms_key_id"), knownvalue.StringExact(alias)),
+				},
+			},
+			{
+				// Another key re-encrypts the same private key in place.
+				Config: cfg(fmt.Sprintf("  kms_key_id = %q\n", arn)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("key_fingerprint"), knownvalue.StringRegexp(fingerprintPattern)),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckCloneSyncPolicyExists(t, syncResource, &rec),
+					testAccCheckSyncKeyKMS(t, name, arn),
+					testAccCheckSyncPrivateKeyIs(t, name, &privateKey),
+					testAccCheckSyncNowCommands(t, calls, name, 0, nil),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					keyAt(sameKey),
+					noPrivateKeyCheck{t: t, name: name},
+					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("kms_key_id"), knownvalue.StringExact(arn)),
+				},
+			},
+			{
+				ResourceName:      syncResource,
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+			{
+				// Without kms_key_id the key goes back to aws/ssm.
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("key_fingerprint"), knownvalue.StringRegexp(fingerprintPattern)),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckSyncKeyKMS(t, name, syncstore.DefaultKMSKeyID),
+					testAccCheckSyncPrivateKeyIs(t, name, &privateKey),
+					reencryptOutOfBand,
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					keyAt(sameKey),
+					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("kms_key_id"), knownvalue.Null()),
+				},
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// Refresh reports the key the parameter is encrypted with.
+				RefreshState:       true,
+				Check:              resource.TestCheckResourceAttr(syncResource, "kms_key_id", other),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// A parameter rewritten out of band may hold another key:
+				// the apply rotates it, encrypted with aws/ssm again.
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("kms_key_id"), knownvalue.Null()),
+					plancheck.ExpectUnknownValue(syncResource, tfjsonpath.New("key_fingerprint")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckCloneSyncPolicyExists(t, syncResource, &rec),
+					testAccCheckSyncKeyKMS(t, name, syncstore.DefaultKMSKeyID),
+				),
+			},
+		},
+	})
+}
+
 func TestAccCloneSyncPolicy_invalid(t *testing.T) {
 	base := func(paths, extra string) string {
 		return testAccCloneSyncPolicyConfig("web", "i-0123456789abcdef0", paths, extra)
@@ -425,6 +546,10 @@ func TestAccCloneSyncPolicy_invalid(t *testing.T) {
 			regexp.MustCompile(`(?s)name.*letters, digits`)},
 		{"bad instance id", testAccCloneSyncPolicyConfig("web", "master", testAccSyncPathsWWW, ""),
 			regexp.MustCompile(`(?s)master_instance_id.*EC2 instance id`)},
+		{"kms key name without the alias prefix", base(testAccSyncPathsWWW, `kms_key_id = "clone-sync"`),
+			regexp.MustCompile(`(?s)Invalid KMS key.*kms_key_id:\s+must\s+be\s+a\s+KMS\s+key\s+id`)},
+		{"kms key ARN of no key", base(testAccSyncPathsWWW, `kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/clone-sync"`),
+			regexp.MustCompile(`(?s)Invalid KMS key.*kms_key_id:\s+must\s+be\s+a\s+KMS\s+key\s+id`)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -441,7 +566,8 @@ func TestAccCloneSyncPolicy_invalid(t *testing.T) {
 }
 
 // TestAccCloneSyncPolicy_noSecretInLogs records the provider's and
-// Terraform's logs at TRACE through a create and a key rotation and proves
+// Terraform's logs at TRACE through a create, a key rotation and a
+// re-encryption with another KMS key (which reads the key back) and proves
 // neither private key appears in them, while the SSM calls that carried
 // the keys were logged. It sets environment variables, so it cannot run in
 // parallel.
@@ -475,6 +601,10 @@ func TestAccCloneSyncPolicy_noSecretInLogs(t *testing.T) {
 					PostApplyPostRefresh: []plancheck.PlanCheck{noPrivateKeyCheck{t: t, name: name}},
 				},
 			},
+			{
+				Config: testAccCloneSyncPolicyConfig(name, world.MasterInstanceID, testAccSyncPathsWWW, "  install_on_master = true\n  rotate_key_trigger = \"2\"\n  kms_key_id = \"alias/"+name+"\"\n"),
+				Check:  resource.ComposeAggregateTestCheckFunc(captureKey, testAccCheckSyncKeyKMS(t, name, "alias/"+name)),
+			},
 		},
 	})
 
@@ -488,8 +618,8 @@ func TestAccCloneSyncPolicy_noSecretInLogs(t *testing.T) {
 			t.Fatalf("the log (%d bytes) does not mention %q: SDK request logging was not captured, so the test proves nothing", len(b), want)
 		}
 	}
-	if len(keys) != 2 || keys[0] == keys[1] {
-		t.Fatalf("expected two different keys, got %d", len(keys))
+	if len(keys) != 3 || keys[0] == keys[1] || keys[1] != keys[2] {
+		t.Fatalf("expected two different keys, the second kept by the re-encryption; got %d", len(keys))
 	}
 	for i, k := range keys {
 		if leak := findKeyMaterial(log, k); leak != "" {
@@ -622,6 +752,41 @@ func testAccCheckCloneSyncPolicyDestroy(t *testing.T) resource.TestCheckFunc {
 			if _, err := syncstore.FindDocument(ctx, api, name); !errors.Is(err, syncstore.ErrNotFound) {
 				return fmt.Errorf("sync policy %s: document %s remains after destroy (%v)", name, n.Document, err)
 			}
+		}
+		return nil
+	}
+}
+
+// testAccCheckSyncKeyKMS proves SSM reports the private key parameter,
+// at the version the policy recorded, as encrypted with want.
+func testAccCheckSyncKeyKMS(t *testing.T, name, want string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		ctx, api := context.Background(), acctest.Client(t).SSM
+		rec, err := syncstore.FindRecord(ctx, api, name)
+		if err != nil {
+			return err
+		}
+		key, err := syncstore.FindParameterInfo(ctx, api, syncstore.NamesOf(name).KeyParameter)
+		if err != nil {
+			return err
+		}
+		if key.Type != ssmtypes.ParameterTypeSecureString || key.KeyID != want || key.Version != rec.KeyParameterVersion {
+			return fmt.Errorf("private key parameter of %s: %s version %d with KMS key %q; want SecureString version %d with %q",
+				name, key.Type, key.Version, key.KeyID, rec.KeyParameterVersion, want)
+		}
+		return nil
+	}
+}
+
+// testAccCheckSyncPrivateKeyIs proves the stored private key is still *want.
+func testAccCheckSyncPrivateKeyIs(t *testing.T, name string, want *string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		key, err := testAccPrivateKey(t, name)
+		if err != nil {
+			return err
+		}
+		if key != *want {
+			return fmt.Errorf("the private key of %s changed; re-encrypting must keep it", name)
 		}
 		return nil
 	}

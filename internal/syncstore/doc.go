@@ -4,9 +4,12 @@
 //
 // # Objects of policy NAME
 //
-//   - /clone-sync/NAME/private-key: SecureString, the OpenSSH private key.
-//     Written with SDK request logging switched off for the call; never
-//     read back by the provider (finders look at its metadata only).
+//   - /clone-sync/NAME/private-key: SecureString, the OpenSSH private key,
+//     encrypted with the policy's kms_key_id (DefaultKMSKeyID, the
+//     AWS-managed aws/ssm key, when unset). Written with SDK request logging
+//     switched off for the call. Finders look at its metadata only; the
+//     value is read back once, quietly, by ReencryptPrivateKey, which
+//     rewrites the same key with another KMS key.
 //   - /clone-sync/NAME/paths: String, syncagent.PathsJSON of the paths
 //     and of the current key's fingerprint. The agent reads it on every
 //     run and refuses a private key of another fingerprint.
@@ -29,6 +32,7 @@
 // interval and bandwidth, so a change of those changes the pool's user
 // data; a change of paths does not (the agent reads them from SSM).
 //
-// Instances need ssm:GetParameter on both parameters (and kms:Decrypt for
-// the key) and, with a lifecycle hook, autoscaling:CompleteLifecycleAction.
+// Instances need ssm:GetParameter on both parameters (and kms:Decrypt on
+// the private key's KMS key) and, with a lifecycle hook,
+// autoscaling:CompleteLifecycleAction.
 package syncstore

@@ -94,6 +94,12 @@ type Record struct {
 	// KeyParameterVersion is the private key parameter's version this
 	// provider wrote; any other version means the key was replaced out of band.
 	KeyParameterVersion int64 `json:"key_parameter_version"`
+	// KMSKeyID is the kms_key_id the private key parameter was written
+	// with; empty for the AWS-managed key.
+	KMSKeyID string `json:"kms_key_id,omitempty"`
+	// KeyParameterKeyID is the KeyId SSM reported for that write, which
+	// may spell the key differently from KMSKeyID; empty when unknown.
+	KeyParameterKeyID string `json:"key_parameter_key_id,omitempty"`
 	// SyncRoot is the rrsync root the public key was issued for.
 	SyncRoot       string `json:"sync_root"`
 	KeyParameter   string `json:"key_parameter"`
@@ -188,6 +194,8 @@ func getParameter(ctx context.Context, api SSMAPI, parameter string) (string, er
 type ParameterInfo struct {
 	Type    ssmtypes.ParameterType
 	Version int64
+	// KeyID is the KMS key of a SecureString as SSM reports it.
+	KeyID string
 }
 
 // FindParameterInfo returns the metadata of one parameter.
@@ -202,7 +210,7 @@ func FindParameterInfo(ctx context.Context, api API, parameter string) (Paramete
 	}
 	for _, p := range out.Parameters {
 		if aws.ToString(p.Name) == parameter {
-			return ParameterInfo{Type: p.Type, Version: p.Version}, nil
+			return ParameterInfo{Type: p.Type, Version: p.Version, KeyID: aws.ToString(p.KeyId)}, nil
 		}
 	}
 	return ParameterInfo{}, fmt.Errorf("parameter %s: %w", parameter, ErrNotFound)
@@ -292,15 +300,17 @@ func putIfChanged(ctx context.Context, api API, parameter, value, description st
 	return true, nil
 }
 
-// PutPrivateKey writes the private key into the SecureString parameter and
-// returns the parameter's new version. The SDK's request logging is off for
-// the call, and the key is cut out of any error text.
-func PutPrivateKey(ctx context.Context, api API, name string, privateKeyPEM []byte) (int64, error) {
+// PutPrivateKey writes the private key into the SecureString parameter,
+// encrypted with kmsKeyID (empty: DefaultKMSKeyID), and returns the
+// parameter's new version. The SDK's request logging is off for the call,
+// and the key is cut out of any error text.
+func PutPrivateKey(ctx context.Context, api API, name string, privateKeyPEM []byte, kmsKeyID string) (int64, error) {
 	parameter := NamesOf(name).KeyParameter
 	quiet := logging.RegisterLogger(ctx, logging.NullLogger{})
 	out, err := api.PutParameter(quiet, &ssm.PutParameterInput{
 		Name:        aws.String(parameter),
 		Type:        ssmtypes.ParameterTypeSecureString,
+		KeyId:       aws.String(EffectiveKMSKeyID(kmsKeyID)),
 		Value:       aws.String(string(privateKeyPEM)),
 		Description: aws.String("Private ssh key of clone sync policy " + name + " (terraform-provider-clone)"),
 		Overwrite:   aws.Bool(true),

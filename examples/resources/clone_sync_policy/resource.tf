@@ -23,6 +23,11 @@ resource "clone_sync_policy" "web" {
   # Bump to generate a new key pair in place.
   rotate_key_trigger = "2026-12"
 
+  # Encrypt the private key with your own KMS key (default: aws/ssm). The
+  # clones' instance profile needs kms:Decrypt on it. Changing it re-encrypts
+  # the same key in place.
+  kms_key_id = "alias/clone-sync"
+
   tags = {
     app = "web"
   }
