@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Call is one AWS API request seen by a Proxy.
@@ -31,6 +32,10 @@ type Fault struct {
 	// Body, when set, is answered verbatim as XML with Status instead of an
 	// error document: a rule can return a whole rewritten response.
 	Body string
+	// Delay holds the call that long first (latency). With neither Status
+	// nor Body the call is then forwarded. A caller that gives up during
+	// the delay gets no answer and nothing is forwarded.
+	Delay time.Duration
 }
 
 // Proxy is a reverse proxy in front of the emulator that records every call
@@ -72,8 +77,13 @@ func NewProxy(t testing.TB) *Proxy {
 		p.mu.Unlock()
 		if rule != nil {
 			if f := rule(c); f != nil {
-				writeFault(w, c.Service, *f)
-				return
+				if !hold(r, f.Delay) {
+					return
+				}
+				if f.Delay == 0 || f.Status != 0 || f.Body != "" {
+					writeFault(w, c.Service, *f)
+					return
+				}
 			}
 		}
 		rp.ServeHTTP(w, r)
@@ -81,6 +91,21 @@ func NewProxy(t testing.TB) *Proxy {
 	t.Cleanup(srv.Close)
 	p.URL = srv.URL
 	return p
+}
+
+// hold waits d and reports whether the caller is still there.
+func hold(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-r.Context().Done():
+		return false
+	case <-timer.C:
+		return true
+	}
 }
 
 // SetRule installs the fault rule; nil forwards everything.
