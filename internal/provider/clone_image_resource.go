@@ -210,15 +210,13 @@ func (r *CloneImageResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
-
 	setID, err := newImageSetID()
 	if err != nil {
 		resp.Diagnostics.AddError("Creating Clone Image", err.Error())
 		return
 	}
-	ctx = tflog.SetField(ctx, "clone_image", setID)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_image", setID)
+	defer cancel()
 
 	img, err := r.bake(ctx, setID, &plan)
 	if err != nil {
@@ -283,10 +281,9 @@ func (r *CloneImageResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
 	setID := state.ID.ValueString()
-	ctx = tflog.SetField(ctx, "clone_image", setID)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_image", setID)
+	defer cancel()
 	summary := fmt.Sprintf("Updating Clone Image (%s)", setID)
 
 	set, err := imageset.FindSet(ctx, r.client.EC2, setID)
@@ -354,10 +351,9 @@ func (r *CloneImageResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
 	setID := state.ID.ValueString()
-	ctx = tflog.SetField(ctx, "clone_image", setID)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_image", setID)
+	defer cancel()
 	summary := fmt.Sprintf("Deleting Clone Image (%s)", setID)
 
 	set, err := imageset.FindSet(ctx, r.client.EC2, setID)

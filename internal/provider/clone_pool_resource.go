@@ -533,10 +533,9 @@ func (r *ClonePoolResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
 	name := plan.Name.ValueString()
-	ctx = tflog.SetField(ctx, "clone_pool", name)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_pool", name)
+	defer cancel()
 
 	plan.ID = types.StringValue(name)
 	regs, created, err := r.converge(ctx, &plan, nil, nil)
@@ -587,10 +586,9 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
 	name := state.ID.ValueString()
-	ctx = tflog.SetField(ctx, "clone_pool", name)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_pool", name)
+	defer cancel()
 
 	regs, _, err := r.converge(ctx, &plan, &state, regs)
 	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, regs)...)
@@ -630,10 +628,9 @@ func (r *ClonePoolResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
 	name := state.ID.ValueString()
-	ctx = tflog.SetField(ctx, "clone_pool", name)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_pool", name)
+	defer cancel()
 	if err := r.delete(ctx, &state, regs); err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Deleting Clone Pool (%s)", name), err.Error())
 	}

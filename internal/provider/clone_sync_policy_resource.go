@@ -351,10 +351,9 @@ func (r *CloneSyncPolicyResource) Create(ctx context.Context, req resource.Creat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
 	name := plan.Name.ValueString()
-	ctx = tflog.SetField(ctx, "clone_sync_policy", name)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_sync_policy", name)
+	defer cancel()
 	summary := fmt.Sprintf("Creating Clone Sync Policy (%s)", name)
 
 	if err := r.apply(ctx, &plan, nil, &resp.Diagnostics); err != nil {
@@ -398,10 +397,9 @@ func (r *CloneSyncPolicyResource) Update(ctx context.Context, req resource.Updat
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
 	name := state.ID.ValueString()
-	ctx = tflog.SetField(ctx, "clone_sync_policy", name)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_sync_policy", name)
+	defer cancel()
 
 	if err := r.apply(ctx, &plan, &state, &resp.Diagnostics); err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Updating Clone Sync Policy (%s)", name), err.Error())
@@ -421,10 +419,9 @@ func (r *CloneSyncPolicyResource) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.client.Context(ctx), timeout)
-	defer cancel()
 	name := state.ID.ValueString()
-	ctx = tflog.SetField(ctx, "clone_sync_policy", name)
+	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_sync_policy", name)
+	defer cancel()
 
 	if state.InstallOnMaster.ValueBool() {
 		r.revoke(ctx, name, state.MasterInstanceID.ValueString(), state.SSHUser.ValueString(), state.AuthorizedKey.ValueString(), &resp.Diagnostics)

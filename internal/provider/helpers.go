@@ -9,9 +9,17 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 )
+
+// operationContext bounds ctx by a CRUD operation's timeout, registers the
+// SDK request logger on it and names the object in every log line.
+func operationContext(ctx context.Context, client *conns.AWSClient, timeout time.Duration, field, id string) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(client.Context(ctx), timeout)
+	return tflog.SetField(ctx, field, id), cancel
+}
 
 // clientFrom turns provider data into the AWS client with a loud type check.
 // A nil result without diagnostics means the provider is not configured yet.
