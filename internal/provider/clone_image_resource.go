@@ -169,13 +169,9 @@ func (r *CloneImageResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 
-	if plan.Tags.IsUnknown() {
-		plan.TagsAll = types.MapUnknown(types.StringType)
-	} else {
-		tags, diags := stringMap(ctx, plan.Tags)
-		resp.Diagnostics.Append(diags...)
-		plan.TagsAll = mapValue(r.client.AllTags(tags))
-	}
+	tagsAll, diags := plannedTagsAll(ctx, r.client, plan.Tags)
+	resp.Diagnostics.Append(diags...)
+	plan.TagsAll = tagsAll
 
 	if state != nil {
 		rebake := state.ImageID.IsNull() || !plan.Triggers.Equal(state.Triggers) ||
@@ -259,7 +255,7 @@ func (r *CloneImageResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	state.setImages(current, imageset.History(set, current.ID, known))
-	r.readTags(ctx, &state, current)
+	state.TagsAll, state.Tags = splitTags(ctx, r.client, imageset.UserTags(current.Tags), state.Tags)
 	if src := current.Tags[imageset.TagSource]; src != "" {
 		state.SourceInstanceID = types.StringValue(src)
 	}
@@ -456,26 +452,6 @@ func (r *CloneImageResource) deleteLeftoverSnapshots(ctx context.Context, set im
 		tflog.Info(ctx, "deleting snapshots no image of the set uses", map[string]any{"snapshot_ids": left})
 	}
 	return imageset.DeleteSnapshots(ctx, r.client.EC2, left)
-}
-
-// readTags refreshes tags from the current image; keys that come only from
-// default_tags stay out of `tags`.
-func (r *CloneImageResource) readTags(ctx context.Context, m *cloneImageResourceModel, img imageset.Image) {
-	all := imageset.UserTags(img.Tags)
-	configured, _ := stringMap(ctx, m.Tags)
-	own := map[string]string{}
-	for k, v := range all {
-		if dv, isDefault := r.client.DefaultTags[k]; isDefault && dv == v {
-			if _, inConfig := configured[k]; !inConfig {
-				continue
-			}
-		}
-		own[k] = v
-	}
-	m.TagsAll = mapValue(all)
-	if len(own) > 0 || !m.Tags.IsNull() {
-		m.Tags = mapValue(own)
-	}
 }
 
 func newImageSetID() (string, error) {
