@@ -316,7 +316,7 @@ func (r *CloneSyncPolicyResource) ModifyPlan(ctx context.Context, req resource.M
 
 	root := types.StringUnknown()
 	if paths, known, _ := expandSyncPaths(ctx, plan.Paths); known {
-		if rt, err := syncagent.SyncRoot(syncSources(paths)); err == nil {
+		if rt, err := syncagent.SyncRoot(syncagent.Sources(paths)); err == nil {
 			root = types.StringValue(rt)
 		}
 	}
@@ -455,7 +455,7 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 	if diags.HasError() {
 		return errors.New("reading the planned paths and tags")
 	}
-	root, err := syncagent.SyncRoot(syncSources(paths))
+	root, err := syncagent.SyncRoot(syncagent.Sources(paths))
 	if err != nil {
 		return err
 	}
@@ -961,12 +961,4 @@ func flattenSyncPaths(ctx context.Context, paths []syncagent.Path, prior types.L
 		})
 	}
 	return types.ListValueFrom(ctx, types.ObjectType{AttrTypes: syncPathAttrTypes}, models)
-}
-
-func syncSources(paths []syncagent.Path) []string {
-	out := make([]string, 0, len(paths))
-	for _, p := range paths {
-		out = append(out, p.Source)
-	}
-	return out
 }

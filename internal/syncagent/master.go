@@ -45,21 +45,14 @@ func ParsePathsJSON(doc string) (PathList, error) {
 	for _, p := range d.Paths {
 		paths = append(paths, Path(p))
 	}
-	if err := ValidatePaths(paths); err != nil {
+	want, err := pathsRoot(paths)
+	if err != nil {
 		return PathList{}, err
 	}
-	if want, _ := SyncRoot(syncSources(paths)); d.Root != want {
+	if d.Root != want {
 		return PathList{}, fmt.Errorf("path list root %q does not match its sources (want %q)", d.Root, want)
 	}
 	return PathList{Paths: paths, Root: d.Root, KeyFingerprint: d.KeyFingerprint}, nil
-}
-
-func syncSources(paths []Path) []string {
-	sources := make([]string, 0, len(paths))
-	for _, p := range paths {
-		sources = append(sources, p.Source)
-	}
-	return sources
 }
 
 // KeyFingerprint returns the SHA256 fingerprint ("SHA256:…", as ssh-keygen

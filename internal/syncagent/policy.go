@@ -154,26 +154,38 @@ func ValidateSSHUser(user string) error {
 // ValidatePaths checks every path and exclude and that the sources share a
 // directory below "/" (see SyncRoot).
 func ValidatePaths(paths []Path) error {
+	_, err := pathsRoot(paths)
+	return err
+}
+
+// pathsRoot validates paths like ValidatePaths and returns their SyncRoot.
+func pathsRoot(paths []Path) (string, error) {
 	if len(paths) == 0 {
-		return errors.New("at least one path is required")
+		return "", errors.New("at least one path is required")
 	}
-	sources := make([]string, 0, len(paths))
 	for i, p := range paths {
 		if err := ValidatePath(p.Source); err != nil {
-			return fmt.Errorf("paths[%d].source: %w", i, err)
+			return "", fmt.Errorf("paths[%d].source: %w", i, err)
 		}
 		if err := ValidatePath(p.Destination); err != nil {
-			return fmt.Errorf("paths[%d].destination: %w", i, err)
+			return "", fmt.Errorf("paths[%d].destination: %w", i, err)
 		}
 		for j, e := range p.Exclude {
 			if err := ValidateExclude(e); err != nil {
-				return fmt.Errorf("paths[%d].exclude[%d]: %w", i, j, err)
+				return "", fmt.Errorf("paths[%d].exclude[%d]: %w", i, j, err)
 			}
 		}
+	}
+	return SyncRoot(Sources(paths))
+}
+
+// Sources returns the source of every path, in order.
+func Sources(paths []Path) []string {
+	sources := make([]string, 0, len(paths))
+	for _, p := range paths {
 		sources = append(sources, p.Source)
 	}
-	_, err := SyncRoot(sources)
-	return err
+	return sources
 }
 
 // WithDefaults returns p with empty optional fields set to their defaults.
@@ -320,27 +332,21 @@ type pathJSON struct {
 // installed for SyncRoot of the sources; the agent syncs only with the
 // private key of that fingerprint.
 func PathsJSON(paths []Path, keyFingerprint string) (string, error) {
-	if err := ValidatePaths(paths); err != nil {
+	root, err := pathsRoot(paths)
+	if err != nil {
 		return "", err
 	}
 	if err := ValidateKeyFingerprint(keyFingerprint); err != nil {
 		return "", err
 	}
-	doc := pathsDocument{Version: PathsVersion, KeyFingerprint: keyFingerprint}
-	sources := make([]string, 0, len(paths))
+	doc := pathsDocument{Version: PathsVersion, Root: root, KeyFingerprint: keyFingerprint}
 	for _, p := range paths {
 		exclude := p.Exclude
 		if exclude == nil {
 			exclude = []string{}
 		}
 		doc.Paths = append(doc.Paths, pathJSON{Source: p.Source, Destination: p.Destination, Exclude: exclude, Delete: p.Delete})
-		sources = append(sources, p.Source)
 	}
-	root, err := SyncRoot(sources)
-	if err != nil {
-		return "", err
-	}
-	doc.Root = root
 	b, err := json.Marshal(doc)
 	if err != nil {
 		return "", fmt.Errorf("encoding the path list: %w", err)
