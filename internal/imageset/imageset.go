@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
+	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/wait"
 )
@@ -102,7 +102,7 @@ func FindSet(ctx context.Context, api API, setID string) (Set, error) {
 // or was deregistered.
 func FindImage(ctx context.Context, api API, imageID string) (Image, error) {
 	out, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}})
-	if isCode(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidAMIID.Malformed") {
+	if tfawserr.ErrCodeEquals(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidAMIID.Malformed") {
 		return Image{}, fmt.Errorf("image %s: %w", imageID, ErrNotFound)
 	}
 	if err != nil {
@@ -208,7 +208,7 @@ func Delete(ctx context.Context, api API, img Image) error {
 		}
 	}
 	_, err := api.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(img.ID)})
-	if err != nil && !isCode(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable") {
+	if err != nil && !tfawserr.ErrCodeEquals(err, "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable") {
 		return fmt.Errorf("deregistering image %s: %w", img.ID, err)
 	}
 	return DeleteSnapshots(ctx, api, snapshots)
@@ -221,9 +221,9 @@ func DeleteSnapshots(ctx context.Context, api API, ids []string) error {
 		err := wait.For(ctx, wait.Options{Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
 			_, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
 			switch {
-			case err == nil, isCode(err, "InvalidSnapshot.NotFound"):
+			case err == nil, tfawserr.ErrCodeEquals(err, "InvalidSnapshot.NotFound"):
 				return true, "deleted", nil
-			case isCode(err, "InvalidSnapshot.InUse"):
+			case tfawserr.ErrCodeEquals(err, "InvalidSnapshot.InUse"):
 				return false, "in use", nil
 			}
 			return false, "", err
@@ -395,14 +395,6 @@ func optional(s string) *string {
 		return nil
 	}
 	return aws.String(s)
-}
-
-func isCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return slices.Contains(codes, apiErr.ErrorCode())
 }
 
 // FindNewestByName returns the newest available image you own whose name

@@ -9,6 +9,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 )
 
 func (s *seeder) elbv2Tags() []elbv2types.Tag {
@@ -24,7 +25,7 @@ func (s *seeder) ensureTargetGroup(ctx context.Context) error {
 	switch {
 	case err == nil && len(out.TargetGroups) > 0:
 		s.w.TargetGroupArn = aws.ToString(out.TargetGroups[0].TargetGroupArn)
-	case err == nil || hasCode(err, "TargetGroupNotFound"):
+	case err == nil || tfawserr.ErrCodeEquals(err, "TargetGroupNotFound"):
 		created, err := s.elbv2.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 			Name:                aws.String(s.w.TargetGroupName),
 			Protocol:            elbv2types.ProtocolEnumHttp,
@@ -59,7 +60,7 @@ func (s *seeder) ensureLoadBalancer(ctx context.Context) error {
 	switch {
 	case err == nil && len(out.LoadBalancers) > 0:
 		lb = out.LoadBalancers[0]
-	case err == nil || hasCode(err, "LoadBalancerNotFound"):
+	case err == nil || tfawserr.ErrCodeEquals(err, "LoadBalancerNotFound"):
 		created, err := s.elbv2.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{
 			Name:           aws.String(lbName),
 			Type:           elbv2types.LoadBalancerTypeEnumApplication,
@@ -124,7 +125,7 @@ func (s *seeder) ensureClassicELB(ctx context.Context) error {
 		if len(out.LoadBalancerDescriptions) > 0 {
 			registered = out.LoadBalancerDescriptions[0].Instances
 		}
-	case hasCode(err, "LoadBalancerNotFound"):
+	case tfawserr.ErrCodeEquals(err, "LoadBalancerNotFound"):
 		if _, err := s.elb.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{
 			LoadBalancerName: aws.String(s.w.ClassicELBName),
 			Listeners: []elbtypes.Listener{{

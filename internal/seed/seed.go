@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/smithy-go"
 )
 
 const (
@@ -108,19 +107,6 @@ func resourceName(name, suffix string) string {
 	hash := hex.EncodeToString(sum[:])[:8]
 	keep := maxLBNameLen - len(suffix) - len(hash) - 2
 	return strings.TrimRight(name[:keep], "-") + "-" + hash + "-" + suffix
-}
-
-func hasCode(err error, codes ...string) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	for _, c := range codes {
-		if apiErr.ErrorCode() == c {
-			return true
-		}
-	}
-	return false
 }
 
 // TFVars renders the world as a terraform.tfvars file.
