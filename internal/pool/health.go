@@ -95,12 +95,12 @@ func (e *HealthyError) Unwrap() error { return e.Err }
 
 // WaitHealthy waits until the group has want serving members and each is
 // healthy in every target. Members missing from a classic load balancer
-// are registered with it. It returns the healthy members.
-func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhealth.Target, want int, progress func(string)) ([]string, error) {
+// are registered with it. It returns the serving members and the healthy
+// ones as last seen.
+func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhealth.Target, want int, progress func(string)) (ids, healthy []string, err error) {
 	start := time.Now()
-	var ids, healthy []string
 	var report poolhealth.Report
-	err := wait.For(ctx, wait.Options{Interval: 2 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
+	err = wait.For(ctx, wait.Options{Interval: 2 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
 		g, err := FindGroup(ctx, c.AutoScaling, group)
 		if err != nil {
 			return false, "", err
@@ -122,11 +122,11 @@ func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhe
 	if err != nil {
 		if wait.IsTimeout(err) {
 			unhealthy := report.Unhealthy(ids)
-			return healthy, &HealthyError{Healthy: len(healthy), Want: want, After: time.Since(start), Unhealthy: unhealthy, Launched: len(ids), Err: ctx.Err()}
+			return ids, healthy, &HealthyError{Healthy: len(healthy), Want: want, After: time.Since(start), Unhealthy: unhealthy, Launched: len(ids), Err: ctx.Err()}
 		}
-		return healthy, err
+		return ids, healthy, err
 	}
-	return healthy, nil
+	return ids, healthy, nil
 }
 
 func (c Clients) registerMissingClassic(ctx context.Context, report poolhealth.Report, ids []string) error {

@@ -67,9 +67,13 @@ func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePool
 
 	targets := pool.Targets(in.targetGroups, in.classicELBs)
 	if plan.WaitForHealthy.ValueBool() && plan.InstanceIDs.IsUnknown() {
-		if _, err := r.clients().WaitHealthy(ctx, names.Group, targets, int(in.desired), progress(ctx, "clones healthy")); err != nil {
+		ids, healthy, err := r.clients().WaitHealthy(ctx, names.Group, targets, int(in.desired), progress(ctx, "clones healthy"))
+		if err != nil {
 			return regs, true, fmt.Errorf("waiting for Clone Pool (%s) healthy: %w", name, err)
 		}
+		// The wait's last look is the pool as it is now.
+		plan.InstanceIDs = listValue(ids)
+		plan.HealthyCount = types.Int64Value(int64(len(healthy)))
 	}
 	if plan.InstanceIDs.IsUnknown() || plan.HealthyCount.IsUnknown() {
 		g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
