@@ -591,7 +591,7 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 	if rec.KeyParameterVersion != old.KeyParameterVersion {
 		rec.KeyParameterKeyID = r.reportedKeyID(ctx, names.KeyParameter, rec.KeyParameterVersion)
 	}
-	if err := syncstore.PutRecord(ctx, api, rec); err != nil {
+	if err := syncstore.PutRecord(ctx, api, rec, old); err != nil {
 		return err
 	}
 	if err := syncstore.EnsureDocument(ctx, api, name, syncagent.RenderRunCommandDocument(policy), tags); err != nil {

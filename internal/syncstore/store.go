@@ -105,6 +105,10 @@ type Record struct {
 	KeyParameter   string `json:"key_parameter"`
 	PathsParameter string `json:"paths_parameter"`
 	DocumentName   string `json:"document_name"`
+
+	// stored is the parameter's value FindRecord read r from, so that
+	// PutRecord need not read it again.
+	stored string
 }
 
 // Policy returns the agent settings of r with paths, after WithDefaults and
@@ -160,6 +164,7 @@ func FindRecord(ctx context.Context, api SSMAPI, name string) (Record, error) {
 	if r.Version != RecordVersion || r.Name != name {
 		return Record{}, fmt.Errorf("sync policy %s: %s holds version %d of policy %q, not a policy this provider wrote", name, n.PolicyParameter, r.Version, r.Name)
 	}
+	r.stored = value
 	return r, nil
 }
 
@@ -259,15 +264,19 @@ func CreateRecord(ctx context.Context, api API, r Record, tags map[string]string
 	return nil
 }
 
-// PutRecord overwrites the policy parameter when its content differs.
-func PutRecord(ctx context.Context, api API, r Record) error {
+// PutRecord overwrites the policy parameter unless prior, the Record
+// FindRecord returned earlier in the same apply (zero on create), was read
+// from the same content. It does not read the parameter again.
+func PutRecord(ctx context.Context, api API, r, prior Record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	_, err = putIfChanged(ctx, api, NamesOf(r.Name).PolicyParameter, string(b),
+	if prior.stored == string(b) {
+		return nil
+	}
+	return putParameter(ctx, api, NamesOf(r.Name).PolicyParameter, string(b),
 		"Settings of clone sync policy "+r.Name+" (terraform-provider-clone)", ssmtypes.ParameterTierStandard)
-	return err
 }
 
 // PutPaths writes the paths parameter when its content differs or it is
@@ -286,7 +295,14 @@ func putIfChanged(ctx context.Context, api API, parameter, value, description st
 	if err == nil && current == value {
 		return false, nil
 	}
-	_, err = api.PutParameter(ctx, &ssm.PutParameterInput{
+	if err := putParameter(ctx, api, parameter, value, description, tier); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func putParameter(ctx context.Context, api API, parameter, value, description string, tier ssmtypes.ParameterTier) error {
+	_, err := api.PutParameter(ctx, &ssm.PutParameterInput{
 		Name:        aws.String(parameter),
 		Type:        ssmtypes.ParameterTypeString,
 		Value:       aws.String(value),
@@ -295,9 +311,9 @@ func putIfChanged(ctx context.Context, api API, parameter, value, description st
 		Overwrite:   aws.Bool(true),
 	})
 	if err != nil {
-		return false, fmt.Errorf("writing parameter %s: %w", parameter, err)
+		return fmt.Errorf("writing parameter %s: %w", parameter, err)
 	}
-	return true, nil
+	return nil
 }
 
 // PutPrivateKey writes the private key into the SecureString parameter,
