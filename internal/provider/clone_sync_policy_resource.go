@@ -273,7 +273,6 @@ func (r *CloneSyncPolicyResource) ValidateConfig(ctx context.Context, req resour
 	if !ok {
 		return
 	}
-	p.Paths = paths
 	if syncagent.ValidateName(p.Name) != nil || syncagent.ValidateSSHUser(p.SSHUser) != nil ||
 		syncagent.ValidateInterval(p.Interval) != nil {
 		return
