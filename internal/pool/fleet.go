@@ -107,6 +107,12 @@ func (f *Fleet) Instances(ctx context.Context) ([]rollout.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.InstancesOf(ctx, g)
+}
+
+// InstancesOf lists the members of g, a group already described, with one
+// DescribeInstances.
+func (f *Fleet) InstancesOf(ctx context.Context, g Group) ([]rollout.Instance, error) {
 	ids := make([]string, 0, len(g.Instances))
 	for _, i := range g.Instances {
 		ids = append(ids, i.ID)

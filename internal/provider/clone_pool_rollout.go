@@ -31,7 +31,7 @@ func (r *ClonePoolResource) rollOut(ctx context.Context, g pool.Group, plan, pri
 		Targets: pool.Targets(in.targetGroups, in.classicELBs), Progress: progress(ctx, "rollout"),
 	}
 	to := rollout.Target{ImageID: plan.ImageID.ValueString(), TemplateVersion: version}
-	instances, err := fleet.Instances(ctx)
+	instances, err := fleet.InstancesOf(ctx, g)
 	if err != nil {
 		return err
 	}
