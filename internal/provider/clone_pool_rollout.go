@@ -48,7 +48,7 @@ func (r *ClonePoolResource) rollOut(ctx context.Context, g pool.Group, plan, pri
 		HealthTimeout:     ru.healthTimeout,
 		Rollback:          ru.rollback,
 		PollInterval:      rolloutPollInterval,
-		Progress:          func(msg string) { tflog.Info(ctx, msg, map[string]any{"waiting_for": "rollout"}) },
+		Progress:          fleet.Progress,
 	}
 	if opts.Rollback && from.TemplateVersion == "" {
 		tflog.Warn(ctx, "the launch template version to roll back to is unknown: this rollout cannot roll back")
