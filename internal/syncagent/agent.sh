@@ -53,6 +53,11 @@ aws_cli() {
 	aws --region "$region" "$@"
 }
 
+# get_parameter NAME prints the (decrypted) value of SSM parameter NAME.
+get_parameter() {
+	aws_cli ssm get-parameter --name "$1" --with-decryption --query Parameter.Value --output text
+}
+
 lifecycle=skipped
 write_status() {
 	python3 - "$CS_STATUS_FILE" "$CS_NAME" "$1" "$2" "$lifecycle" "$3" <<'PY'
@@ -120,8 +125,7 @@ case $master in
 esac
 
 if [ -z "${CLONE_SYNC_PATHS_FILE:-}" ]; then
-	if ! aws_cli ssm get-parameter --name "$CS_PATHS_PARAMETER" --with-decryption \
-		--query Parameter.Value --output text >"$paths_file"; then
+	if ! get_parameter "$CS_PATHS_PARAMETER" >"$paths_file"; then
 		finish 2 0 "cannot read the path list from SSM parameter $CS_PATHS_PARAMETER"
 	fi
 fi
@@ -200,8 +204,7 @@ want_fp=$(cat -- "$want_fp_file") || finish 3 0 "invalid path list: no key finge
 if [ -z "$dry" ] || [ -n "${CLONE_SYNC_KEY_FILE:-}" ]; then
 	if [ -n "${CLONE_SYNC_KEY_FILE:-}" ]; then
 		cat -- "$CLONE_SYNC_KEY_FILE" >"$key_file" || finish 2 0 "cannot read the private key from $CLONE_SYNC_KEY_FILE"
-	elif ! aws_cli ssm get-parameter --name "$CS_KEY_PARAMETER" --with-decryption \
-		--query Parameter.Value --output text >"$key_file"; then
+	elif ! get_parameter "$CS_KEY_PARAMETER" >"$key_file"; then
 		finish 2 0 "cannot read the private key from SSM parameter $CS_KEY_PARAMETER"
 	fi
 	if ! ssh-keygen -y -P '' -f "$key_file" >"$key_file.pub" ||
