@@ -466,6 +466,7 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 		}
 	}
 	masterMoved := state == nil || !plan.MasterInstanceID.Equal(state.MasterInstanceID)
+	userMoved := state != nil && !plan.SSHUser.Equal(state.SSHUser)
 	address := old.MasterAddress
 	if masterMoved || plan.MasterAddress.IsUnknown() {
 		if address, err = r.findMasterAddress(ctx, plan.MasterInstanceID.ValueString()); err != nil {
@@ -547,7 +548,6 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 			installed = true
 		}
 	} else {
-		userMoved := !plan.SSHUser.Equal(state.SSHUser)
 		if state.InstallOnMaster.ValueBool() && (masterMoved || userMoved || !rec.InstallOnMaster) {
 			r.revoke(ctx, name, state.MasterInstanceID.ValueString(), state.SSHUser.ValueString(), old.PublicKey, diags)
 		}
@@ -600,7 +600,7 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 		return err
 	}
 
-	if state != nil && (pathsChanged || rotate || masterMoved || !plan.SSHUser.Equal(state.SSHUser) ||
+	if state != nil && (pathsChanged || rotate || masterMoved || userMoved ||
 		!plan.SSHPort.Equal(state.SSHPort) || !plan.Interval.Equal(state.Interval) ||
 		!plan.BandwidthLimitKbps.Equal(state.BandwidthLimitKbps)) {
 		id, err := syncstore.SendSyncNow(ctx, api, name)
@@ -616,7 +616,7 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 	plan.SyncRoot = types.StringValue(root)
 	plan.AuthorizedKey = types.StringValue(line)
 	plan.KeyFingerprint = types.StringValue(fingerprint)
-	plan.UserData = plan.renderUserData()
+	plan.UserData = types.StringValue(syncagent.RenderCloudInitPart(policy))
 	return nil
 }
 
