@@ -168,27 +168,9 @@ func (f *Fleet) Health(ctx context.Context, ids []string) (poolhealth.Report, er
 	return report, f.registerMissingClassic(ctx, report, ids)
 }
 
-// Retire takes ids out of every load balancer and the group: deregister,
-// wait until the target groups drained them, terminate with decrement,
-// deregister again (the emulator re-registers on terminations) and wait
-// until they are out everywhere.
+// Retire takes ids out of every load balancer and the group (Clients.Retire).
 func (f *Fleet) Retire(ctx context.Context, ids []string) error {
-	if err := f.Deregister(ctx, f.Targets, ids); err != nil {
-		return err
-	}
-	if err := f.WaitAbsent(ctx, TargetGroupsOnly(f.Targets), ids, f.Progress); err != nil {
-		return fmt.Errorf("waiting for %v to drain from the target groups: %w", ids, err)
-	}
-	if err := Terminate(ctx, f.AutoScaling, ids); err != nil {
-		return err
-	}
-	if err := f.Deregister(ctx, f.Targets, ids); err != nil {
-		return err
-	}
-	if err := f.WaitAbsent(ctx, f.Targets, ids, f.Progress); err != nil {
-		return fmt.Errorf("waiting for %v to leave the load balancers: %w", ids, err)
-	}
-	return nil
+	return f.Clients.Retire(ctx, f.Targets, ids, f.Progress)
 }
 
 // SetDefaultTemplateVersion makes version the launch template's default.

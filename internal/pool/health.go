@@ -251,6 +251,30 @@ func (c Clients) Deregister(ctx context.Context, targets []poolhealth.Target, id
 	return nil
 }
 
+// Retire takes ids out of every target and the group: deregister, wait
+// until the target groups drained them, terminate with decrement,
+// deregister again (classic load balancers may drop a clone only once it is
+// out of the group, and the emulator re-registers the group's remaining
+// members on every termination) and wait until they are out everywhere.
+func (c Clients) Retire(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error {
+	if err := c.Deregister(ctx, targets, ids); err != nil {
+		return err
+	}
+	if err := c.WaitAbsent(ctx, TargetGroupsOnly(targets), ids, progress); err != nil {
+		return fmt.Errorf("waiting for %v to drain from the target groups: %w", ids, err)
+	}
+	if err := Terminate(ctx, c.AutoScaling, ids); err != nil {
+		return err
+	}
+	if err := c.Deregister(ctx, targets, ids); err != nil {
+		return err
+	}
+	if err := c.WaitAbsent(ctx, targets, ids, progress); err != nil {
+		return fmt.Errorf("waiting for %v to leave the load balancers: %w", ids, err)
+	}
+	return nil
+}
+
 // TargetGroupsOnly keeps the target groups of targets.
 func TargetGroupsOnly(targets []poolhealth.Target) []poolhealth.Target {
 	var out []poolhealth.Target

@@ -101,24 +101,8 @@ func (r *ClonePoolResource) updateGroup(ctx context.Context, g pool.Group, plan,
 		}); err != nil {
 			return fmt.Errorf("updating Auto Scaling group %s: %w", name, err)
 		}
-		if err := c.Deregister(ctx, targets, retirees); err != nil {
-			return err
-		}
-		// Target groups drain before the clones go. Classic load balancers
-		// may drop a clone only once it is out of the group, and the
-		// emulator re-registers the group's remaining members on every
-		// termination, so retirees are deregistered again afterwards.
-		if err := c.WaitAbsent(ctx, pool.TargetGroupsOnly(targets), retirees, progress(ctx, "retired clones drained from the target groups")); err != nil {
-			return fmt.Errorf("waiting for retired clones of Clone Pool (%s) to leave the target groups: %w", name, err)
-		}
-		if err := pool.Terminate(ctx, r.client.AutoScaling, retirees); err != nil {
-			return err
-		}
-		if err := c.Deregister(ctx, targets, retirees); err != nil {
-			return err
-		}
-		if err := c.WaitAbsent(ctx, targets, retirees, progress(ctx, "retired clones out of every load balancer")); err != nil {
-			return fmt.Errorf("waiting for retired clones of Clone Pool (%s) to leave the load balancers: %w", name, err)
+		if err := c.Retire(ctx, targets, retirees, progress(ctx, "retired clones out of every load balancer")); err != nil {
+			return fmt.Errorf("scaling in Clone Pool (%s): %w", name, err)
 		}
 	}
 	if _, err := r.client.AutoScaling.UpdateAutoScalingGroup(ctx, update); err != nil {
