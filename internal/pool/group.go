@@ -135,12 +135,16 @@ func GroupTags(name string, tags map[string]string) []astypes.Tag {
 	return out
 }
 
-// UpdateGroupTags sets want on the group and removes the keys of had that
-// want lacks.
-func UpdateGroupTags(ctx context.Context, client *autoscaling.Client, name string, had, want map[string]string) error {
+// UpdateGroupTags sets want, rendered with their propagation, on the group
+// and removes the keys of had that want lacks.
+func UpdateGroupTags(ctx context.Context, client *autoscaling.Client, name string, had map[string]string, want []astypes.Tag) error {
+	keep := make(map[string]bool, len(want))
+	for _, t := range want {
+		keep[aws.ToString(t.Key)] = true
+	}
 	var gone []astypes.Tag
 	for k := range had {
-		if _, ok := want[k]; !ok {
+		if !keep[k] {
 			gone = append(gone, astypes.Tag{ResourceId: aws.String(name), ResourceType: aws.String("auto-scaling-group"), Key: aws.String(k)})
 		}
 	}
@@ -150,7 +154,7 @@ func UpdateGroupTags(ctx context.Context, client *autoscaling.Client, name strin
 		}
 	}
 	if len(want) > 0 {
-		if _, err := client.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: GroupTags(name, want)}); err != nil {
+		if _, err := client.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: want}); err != nil {
 			return fmt.Errorf("tagging Auto Scaling group %s: %w", name, err)
 		}
 	}

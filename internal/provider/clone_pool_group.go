@@ -109,19 +109,13 @@ func (r *ClonePoolResource) updateGroup(ctx context.Context, g pool.Group, plan,
 		return fmt.Errorf("updating Auto Scaling group %s: %w", name, err)
 	}
 
-	had := map[string]string{}
-	for k, v := range g.Tags {
-		had[k] = v
-	}
-	want := map[string]string{}
-	for _, t := range r.groupTags(name, plan.master(), plan.SyncPolicyID, tags) {
+	wantTags := r.groupTags(name, plan.master(), plan.SyncPolicyID, tags)
+	want := make(map[string]string, len(wantTags))
+	for _, t := range wantTags {
 		want[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
-	if !maps.Equal(had, want) {
-		if err := pool.UpdateGroupTags(ctx, r.client.AutoScaling, name, had, want); err != nil {
-			return err
-		}
-		if err := updateMasterTagPropagation(ctx, r.client.AutoScaling, name, plan.master()); err != nil {
+	if !maps.Equal(g.Tags, want) {
+		if err := pool.UpdateGroupTags(ctx, r.client.AutoScaling, name, g.Tags, wantTags); err != nil {
 			return err
 		}
 	}
@@ -159,17 +153,6 @@ func masterGroupTags(name string, pm *clonePoolMasterModel) []astypes.Tag {
 		})
 	}
 	return out
-}
-
-// updateMasterTagPropagation keeps the pool's own bookkeeping tags off the clones.
-func updateMasterTagPropagation(ctx context.Context, client *autoscaling.Client, name string, pm *clonePoolMasterModel) error {
-	if pm == nil {
-		return nil
-	}
-	if _, err := client.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: masterGroupTags(name, pm)}); err != nil {
-		return fmt.Errorf("tagging Auto Scaling group %s: %w", name, err)
-	}
-	return nil
 }
 
 func (r *ClonePoolResource) updateAttachments(ctx context.Context, g pool.Group, in poolInput) error {
