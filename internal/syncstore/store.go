@@ -433,36 +433,44 @@ func listTags(ctx context.Context, api API, t taggable) (map[string]string, erro
 // SyncTags makes want the tags of every object of the policy.
 func SyncTags(ctx context.Context, api API, name string, want map[string]string) error {
 	for _, t := range NamesOf(name).taggables() {
-		have, err := listTags(ctx, api, t)
-		if err != nil {
+		if err := retag(ctx, api, t, want); err != nil {
 			return err
 		}
-		var remove []string
-		for k := range have {
-			if _, ok := want[k]; !ok {
-				remove = append(remove, k)
-			}
+	}
+	return nil
+}
+
+// retag makes want the tags of t, removing and adding only what differs.
+func retag(ctx context.Context, api API, t taggable, want map[string]string) error {
+	have, err := listTags(ctx, api, t)
+	if err != nil {
+		return err
+	}
+	var remove []string
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			remove = append(remove, k)
 		}
-		slices.Sort(remove)
-		if len(remove) > 0 {
-			if _, err := api.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{
-				ResourceType: t.kind, ResourceId: aws.String(t.id), TagKeys: remove,
-			}); err != nil {
-				return fmt.Errorf("removing tags from %s %s: %w", t.kind, t.id, err)
-			}
+	}
+	slices.Sort(remove)
+	if len(remove) > 0 {
+		if _, err := api.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{
+			ResourceType: t.kind, ResourceId: aws.String(t.id), TagKeys: remove,
+		}); err != nil {
+			return fmt.Errorf("removing tags from %s %s: %w", t.kind, t.id, err)
 		}
-		add := map[string]string{}
-		for k, v := range want {
-			if hv, ok := have[k]; !ok || hv != v {
-				add[k] = v
-			}
+	}
+	add := map[string]string{}
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
+			add[k] = v
 		}
-		if len(add) > 0 {
-			if _, err := api.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{
-				ResourceType: t.kind, ResourceId: aws.String(t.id), Tags: ssmTags(add),
-			}); err != nil {
-				return fmt.Errorf("tagging %s %s: %w", t.kind, t.id, err)
-			}
+	}
+	if len(add) > 0 {
+		if _, err := api.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{
+			ResourceType: t.kind, ResourceId: aws.String(t.id), Tags: ssmTags(add),
+		}); err != nil {
+			return fmt.Errorf("tagging %s %s: %w", t.kind, t.id, err)
 		}
 	}
 	return nil
