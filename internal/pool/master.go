@@ -13,26 +13,19 @@ import (
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
 
-// TargetGroup is the master-only target group.
-type TargetGroup struct {
-	ARN     string
-	Name    string
-	Targets []string
-}
-
 // FindTargetGroupByName reads a target group by name.
-func FindTargetGroupByName(ctx context.Context, client *elasticloadbalancingv2.Client, name string) (TargetGroup, error) {
+func FindTargetGroupByName(ctx context.Context, client *elasticloadbalancingv2.Client, name string) (elbv2types.TargetGroup, error) {
 	out, err := client.DescribeTargetGroups(ctx, &elasticloadbalancingv2.DescribeTargetGroupsInput{Names: []string{name}})
 	if err != nil {
 		if isNotFound(err) {
-			return TargetGroup{}, NotFound("target group", name)
+			return elbv2types.TargetGroup{}, NotFound("target group", name)
 		}
-		return TargetGroup{}, fmt.Errorf("describing target group %s: %w", name, err)
+		return elbv2types.TargetGroup{}, fmt.Errorf("describing target group %s: %w", name, err)
 	}
 	if len(out.TargetGroups) == 0 {
-		return TargetGroup{}, NotFound("target group", name)
+		return elbv2types.TargetGroup{}, NotFound("target group", name)
 	}
-	return TargetGroup{ARN: aws.ToString(out.TargetGroups[0].TargetGroupArn), Name: name}, nil
+	return out.TargetGroups[0], nil
 }
 
 // FindTargetGroup reads a target group by ARN.

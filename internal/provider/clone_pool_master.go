@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -166,7 +167,7 @@ func (r *ClonePoolResource) applyWriteRule(ctx context.Context, plan, prior *clo
 		found, err := pool.FindTargetGroupByName(ctx, r.client.ELBV2, names.MasterTargetGroup)
 		switch {
 		case err == nil:
-			tgARN = found.ARN
+			tgARN = aws.ToString(found.TargetGroupArn)
 		case !errors.Is(err, pool.ErrNotFound):
 			return err
 		default:

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -233,17 +234,14 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 	tg, err := pool.FindTargetGroupByName(ctx, r.client.ELBV2, names.MasterTargetGroup)
 	switch {
 	case err == nil:
-		m.MasterTargetGroupARN = types.StringValue(tg.ARN)
-		full, err := pool.FindTargetGroup(ctx, r.client.ELBV2, tg.ARN)
-		if err != nil {
-			return m, err
-		}
-		listeners, err := pool.ListenersOf(ctx, r.client.ELBV2, full.LoadBalancerArns)
+		tgARN := aws.ToString(tg.TargetGroupArn)
+		m.MasterTargetGroupARN = types.StringValue(tgARN)
+		listeners, err := pool.ListenersOf(ctx, r.client.ELBV2, tg.LoadBalancerArns)
 		if err != nil {
 			return m, err
 		}
 		for _, l := range listeners {
-			rule, err := pool.FindRuleForwardingTo(ctx, r.client.ELBV2, l, tg.ARN)
+			rule, err := pool.FindRuleForwardingTo(ctx, r.client.ELBV2, l, tgARN)
 			if errors.Is(err, pool.ErrNotFound) {
 				continue
 			}
