@@ -163,12 +163,16 @@ func CreateTemplate(ctx context.Context, client *ec2.Client, name string, spec T
 	return Template{ID: aws.ToString(lt.LaunchTemplateId), Version: aws.ToInt64(lt.LatestVersionNumber), Spec: spec}, nil
 }
 
-// CreateTemplateVersion adds a version and makes it the default one.
+// CreateTemplateVersion adds a version and makes it the default one. A
+// missing template is ErrNotFound.
 func CreateTemplateVersion(ctx context.Context, client *ec2.Client, id string, spec TemplateSpec) (Template, error) {
 	out, err := client.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId:   aws.String(id),
 		LaunchTemplateData: ExpandTemplateData(spec),
 	})
+	if isNotFound(err) {
+		return Template{}, NotFound("launch template", id)
+	}
 	if err != nil {
 		return Template{}, fmt.Errorf("creating a version of launch template %s: %w", id, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -41,7 +40,7 @@ func (r *ClonePoolResource) putTemplate(ctx context.Context, plan, prior *cloneP
 	} else {
 		tflog.Info(ctx, "creating launch template version", map[string]any{"launch_template_id": id, "image_id": spec.ImageID})
 		t, err = pool.CreateTemplateVersion(ctx, r.client.EC2, id, spec)
-		if errors.Is(err, pool.ErrNotFound) || (err != nil && strings.Contains(err.Error(), "NotFound")) {
+		if errors.Is(err, pool.ErrNotFound) {
 			t, err = pool.CreateTemplate(ctx, r.client.EC2, pool.NamesFor(name).LaunchTemplate, spec, tags)
 		}
 	}
