@@ -304,13 +304,10 @@ func (r *CloneSyncPolicyResource) ModifyPlan(ctx context.Context, req resource.M
 		plan.setNames(syncstore.NamesOf(plan.Name.ValueString()))
 	}
 
-	switch {
-	case plan.Tags.IsUnknown():
-		plan.TagsAll = types.MapUnknown(types.StringType)
-	case r.client != nil:
-		tags, diags := stringMap(ctx, plan.Tags)
+	if r.client != nil || plan.Tags.IsUnknown() {
+		tagsAll, diags := plannedTagsAll(ctx, r.client, plan.Tags)
 		resp.Diagnostics.Append(diags...)
-		plan.TagsAll = mapValue(r.client.AllTags(tags))
+		plan.TagsAll = tagsAll
 	}
 
 	root := types.StringUnknown()
@@ -701,28 +698,9 @@ func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *clon
 	if err != nil {
 		return false, err
 	}
-	r.setTags(ctx, m, tags)
+	m.TagsAll, m.Tags = splitTags(ctx, r.client, tags, m.Tags)
 	m.UserData = m.renderUserData()
 	return true, nil
-}
-
-// setTags splits the policy's tags into tags_all and the configured tags;
-// keys that only come from default_tags stay out of `tags`.
-func (r *CloneSyncPolicyResource) setTags(ctx context.Context, m *cloneSyncPolicyResourceModel, all map[string]string) {
-	configured, _ := stringMap(ctx, m.Tags)
-	own := map[string]string{}
-	for k, v := range all {
-		if dv, isDefault := r.client.DefaultTags[k]; isDefault && dv == v {
-			if _, inConfig := configured[k]; !inConfig {
-				continue
-			}
-		}
-		own[k] = v
-	}
-	m.TagsAll = mapValue(all)
-	if len(own) > 0 || !m.Tags.IsNull() {
-		m.Tags = mapValue(own)
-	}
 }
 
 // reportedKeyID returns the KeyId SSM reports for version of the private
