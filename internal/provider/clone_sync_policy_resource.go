@@ -779,26 +779,6 @@ func (r *CloneSyncPolicyResource) runOnMaster(ctx context.Context, name, instanc
 	return nil
 }
 
-// stringCheck adapts a syncagent validation function to a schema validator.
-type stringCheck struct {
-	summary     string
-	description string
-	check       func(string) error
-}
-
-func (v stringCheck) Description(context.Context) string { return v.description }
-
-func (v stringCheck) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
-
-func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, v.summary, fmt.Sprintf("%s: %s.", req.Path, err))
-	}
-}
-
 type cloneSyncPolicyResourceModel struct {
 	ID                  types.String   `tfsdk:"id"`
 	Name                types.String   `tfsdk:"name"`

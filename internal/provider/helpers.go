@@ -102,3 +102,23 @@ func (v noReservedPrefix) ValidateString(ctx context.Context, req validator.Stri
 			fmt.Sprintf("Tag key %q %s.", req.ConfigValue.ValueString(), v.Description(ctx)))
 	}
 }
+
+// stringCheck adapts a plain validation function (a syncagent or syncstore check) to a schema validator.
+type stringCheck struct {
+	summary     string
+	description string
+	check       func(string) error
+}
+
+func (v stringCheck) Description(context.Context) string { return v.description }
+
+func (v stringCheck) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, fmt.Sprintf("%s: %s.", req.Path, err))
+	}
+}
