@@ -201,23 +201,15 @@ func Retirees(serving []string, imageOf map[string]string, currentImage string, 
 }
 
 // InstanceImages returns the image id of each instance, from one
-// DescribeInstances call.
+// DescribeInstances call (DescribeMembers).
 func InstanceImages(ctx context.Context, client *ec2.Client, ids []string) (map[string]string, error) {
-	out := map[string]string{}
-	if len(ids) == 0 {
-		return out, nil
+	members, err := DescribeMembers(ctx, client, "", ids)
+	if err != nil {
+		return nil, err
 	}
-	p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{InstanceIds: ids})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describing instances %v: %w", ids, err)
-		}
-		for _, r := range page.Reservations {
-			for _, i := range r.Instances {
-				out[aws.ToString(i.InstanceId)] = aws.ToString(i.ImageId)
-			}
-		}
+	out := make(map[string]string, len(members))
+	for id, m := range members {
+		out[id] = m.ImageID
 	}
 	return out, nil
 }
