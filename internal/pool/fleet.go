@@ -201,10 +201,8 @@ func OutdatedIDs(ctx context.Context, client *ec2.Client, g Group, tmpl Template
 	}
 	to := rollout.Target{ImageID: tmpl.Spec.ImageID, TemplateVersion: strconv.FormatInt(tmpl.Version, 10)}
 	var out []string
-	for _, inst := range RolloutInstances(g, members) {
-		if inst.Lifecycle == rollout.LifecycleInService && !to.Matches(inst) {
-			out = append(out, inst.ID)
-		}
+	for _, inst := range rollout.Outdated(RolloutInstances(g, members), to) {
+		out = append(out, inst.ID)
 	}
 	slices.Sort(out)
 	return out, nil

@@ -102,14 +102,19 @@ func Classify(instances []Instance, to Target) (stale, current []Instance) {
 	return stale, current
 }
 
-// NeedsRollout tells whether an in-service member does not run to, as after
-// an interrupted or failed rollout: Read and ModifyPlan use it to show a
-// diff, so the next apply finishes the rollout.
-func NeedsRollout(instances []Instance, to Target) bool {
+// Outdated returns the in-service members that do not run to, as after an
+// interrupted or failed rollout.
+func Outdated(instances []Instance, to Target) []Instance {
+	var out []Instance
 	for _, inst := range instances {
 		if inst.Lifecycle == LifecycleInService && !to.Matches(inst) {
-			return true
+			out = append(out, inst)
 		}
 	}
-	return false
+	return out
+}
+
+// NeedsRollout tells whether an in-service member does not run to.
+func NeedsRollout(instances []Instance, to Target) bool {
+	return len(Outdated(instances, to)) > 0
 }
