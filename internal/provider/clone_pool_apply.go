@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 )
 
@@ -133,8 +134,11 @@ func (m *clonePoolResourceModel) expand(ctx context.Context) (poolInput, error) 
 	return in, nil
 }
 
-func (r *ClonePoolResource) clients() pool.Clients {
-	return pool.Clients{AutoScaling: r.client.AutoScaling, ELBV2: r.client.ELBV2, ELB: r.client.ELB}
+func (r *ClonePoolResource) clients() pool.Clients { return poolClients(r.client) }
+
+// poolClients are the clients the pool's waits and registrations use.
+func poolClients(c *conns.AWSClient) pool.Clients {
+	return pool.Clients{AutoScaling: c.AutoScaling, ELBV2: c.ELBV2, ELB: c.ELB}
 }
 
 func progress(ctx context.Context, what string) func(string) {

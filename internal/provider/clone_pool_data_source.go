@@ -99,8 +99,7 @@ func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadReque
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	clients := pool.Clients{AutoScaling: d.client.AutoScaling, ELBV2: d.client.ELBV2, ELB: d.client.ELB}
-	report, err := clients.Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
+	report, err := poolClients(d.client).Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
