@@ -2,10 +2,14 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -89,29 +93,64 @@ func templateChanged(plan, state *clonePoolResourceModel) bool {
 	return !pm.InstanceID.Equal(om.InstanceID) || !pm.EnvFile.Equal(om.EnvFile) || !pm.DisableServices.Equal(om.DisableServices)
 }
 
+// privateSyncAgent is the private state key under which Read records the
+// sync agent part of the launch template version it read, so ModifyPlan
+// compares against it without describing the template again.
+const privateSyncAgent = "sync_agent"
+
+// syncAgentSeen is a launch template version and a hash of its sync agent
+// part ("" when it has none).
+type syncAgentSeen struct {
+	TemplateVersion int64  `json:"template_version"`
+	SHA256          string `json:"sha256"`
+}
+
+func newSyncAgentSeen(version int64, part string) *syncAgentSeen {
+	sum := sha256.Sum256([]byte(part))
+	return &syncAgentSeen{TemplateVersion: version, SHA256: hex.EncodeToString(sum[:])}
+}
+
+func setSyncAgentSeen(ctx context.Context, p interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}, seen *syncAgentSeen) diag.Diagnostics {
+	if seen == nil {
+		return nil
+	}
+	raw, _ := json.Marshal(seen)
+	return p.SetKey(ctx, privateSyncAgent, raw)
+}
+
 // syncAgentStale tells whether the sync policy's agent, rendered now, differs
 // from the one in the pool's launch template: a changed clone_sync_policy
-// then plans a new version and a rollout.
-func (r *ClonePoolResource) syncAgentStale(ctx context.Context, plan, state *clonePoolResourceModel) bool {
+// then plans a new version and a rollout. The template's part comes from
+// what Read recorded for the state's version, or else from EC2.
+func (r *ClonePoolResource) syncAgentStale(ctx context.Context, private interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}, plan, state *clonePoolResourceModel) bool {
 	id := plan.SyncPolicyID
 	if id.IsNull() || id.IsUnknown() || !id.Equal(state.SyncPolicyID) || state.LaunchTemplateID.IsNull() || state.LaunchTemplateVersion.IsNull() {
 		return false
 	}
-	tmpl, err := pool.FindTemplateVersion(ctx, r.client.EC2, state.LaunchTemplateID.ValueString(), strconv.FormatInt(state.LaunchTemplateVersion.ValueInt64(), 10))
-	if err != nil {
-		tflog.Warn(ctx, "reading the launch template to compare the sync agent", map[string]any{"error": err.Error()})
-		return false
-	}
-	parts, err := pool.ParseUserData(tmpl.Spec.UserData)
-	if err != nil {
-		return false
+	version := state.LaunchTemplateVersion.ValueInt64()
+	var seen syncAgentSeen
+	if raw, diags := private.GetKey(ctx, privateSyncAgent); diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &seen) != nil || seen.TemplateVersion != version {
+		tmpl, err := pool.FindTemplateVersion(ctx, r.client.EC2, state.LaunchTemplateID.ValueString(), strconv.FormatInt(version, 10))
+		if err != nil {
+			tflog.Warn(ctx, "reading the launch template to compare the sync agent", map[string]any{"error": err.Error()})
+			return false
+		}
+		parts, err := pool.ParseUserData(tmpl.Spec.UserData)
+		if err != nil {
+			return false
+		}
+		seen = *newSyncAgentSeen(version, parts.SyncAgent)
 	}
 	part, err := r.syncAgentPart(ctx, plan.Name.ValueString(), id.ValueString())
 	if err != nil {
 		tflog.Warn(ctx, "rendering the sync agent to compare it", map[string]any{"error": err.Error()})
 		return false
 	}
-	return part.Content != parts.SyncAgent
+	return newSyncAgentSeen(version, part.Content).SHA256 != seen.SHA256
 }
 
 // fleetChanged tells whether the apply can change which clones run or how

@@ -19,13 +19,14 @@ import (
 // read refreshes m from AWS: one DescribeAutoScalingGroups, one
 // DescribeLaunchTemplateVersions, one health read per attached load
 // balancer, and with a master the rule, its target group and the alarm.
-// gone means nothing of the pool is left.
-func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel) (bool, error) {
+// gone means nothing of the pool is left. agent is the sync agent part of
+// the launch template version read, nil when there is none to read.
+func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel) (gone bool, agent *syncAgentSeen, err error) {
 	name := m.ID.ValueString()
 	g, err := pool.FindGroup(ctx, r.client.AutoScaling, pool.NamesFor(name).Group)
 	groupGone := errors.Is(err, pool.ErrNotFound) || (err == nil && g.Deleting)
 	if err != nil && !groupGone {
-		return false, err
+		return false, nil, err
 	}
 	templateID, version := g.LaunchTemplateID, g.LaunchTemplateVersion
 	if groupGone {
@@ -38,11 +39,11 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		tmpl, err = pool.FindTemplateVersion(ctx, r.client.EC2, templateID, version)
 		templateGone = errors.Is(err, pool.ErrNotFound)
 		if err != nil && !templateGone {
-			return false, err
+			return false, nil, err
 		}
 	}
 	if groupGone && templateGone {
-		return true, nil
+		return true, nil, nil
 	}
 	m.Name = types.StringValue(name)
 
@@ -60,9 +61,10 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		m.SecurityGroupIDs = setOrNull(tmpl.Spec.SecurityGroupIDs, m.SecurityGroupIDs)
 		parts, err := pool.ParseUserData(tmpl.Spec.UserData)
 		if err != nil {
-			return false, fmt.Errorf("launch template %s: %w", tmpl.ID, err)
+			return false, nil, fmt.Errorf("launch template %s: %w", tmpl.ID, err)
 		}
 		m.UserData = stringOrNull(parts.User)
+		agent = newSyncAgentSeen(tmpl.Version, parts.SyncAgent)
 		if pm := m.master(); pm != nil {
 			pm.EnvFile = stringOrNull(parts.EnvFile)
 			pm.DisableServices = listOrNull(parts.DisableServices, pm.DisableServices)
@@ -95,7 +97,7 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		r.readTags(ctx, m, g.Tags)
 		report, err := r.clients().Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
 		ids := g.ServingIDs()
 		m.InstanceIDs = listValue(ids)
@@ -104,15 +106,15 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		if !templateGone {
 			outdated, err := pool.OutdatedIDs(ctx, r.client.EC2, g, tmpl)
 			if err != nil {
-				return false, err
+				return false, nil, err
 			}
 			m.OutdatedInstanceIDs = listValue(outdated)
 		}
 		if err := r.readScaling(ctx, m); err != nil {
-			return false, err
+			return false, nil, err
 		}
 	}
-	return false, r.readMaster(ctx, m)
+	return false, agent, r.readMaster(ctx, m)
 }
 
 func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResourceModel) error {

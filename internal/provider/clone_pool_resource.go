@@ -491,7 +491,7 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	switch {
 	case templateChanged(&plan, state):
 		plan.LaunchTemplateVersion = types.Int64Unknown()
-	case r.syncAgentStale(r.client.Context(ctx), &plan, state):
+	case r.syncAgentStale(r.client.Context(ctx), req.Private, &plan, state):
 		tflog.Info(ctx, "the sync policy's agent changed since the launch template was made: planning a new launch template version", map[string]any{"sync_policy_id": plan.SyncPolicyID.ValueString()})
 		plan.LaunchTemplateVersion = types.Int64Unknown()
 	default:
@@ -559,7 +559,7 @@ func (r *ClonePoolResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 	name := state.ID.ValueString()
 	ctx = tflog.SetField(r.client.Context(ctx), "clone_pool", name)
-	gone, err := r.read(ctx, &state)
+	gone, agent, err := r.read(ctx, &state)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Reading Clone Pool (%s)", name), err.Error())
 		return
@@ -569,6 +569,7 @@ func (r *ClonePoolResource) Read(ctx context.Context, req resource.ReadRequest, 
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	resp.Diagnostics.Append(setSyncAgentSeen(ctx, resp.Private, agent)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 
@@ -600,7 +601,7 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 		// and the clones still on an older one.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		gone, err := r.read(rctx, &state)
+		gone, _, err := r.read(rctx, &state)
 		if err != nil || gone {
 			resp.Diagnostics.AddWarning(fmt.Sprintf("Reading Clone Pool (%s) after the failed rollout", name),
 				fmt.Sprintf("State keeps its previous values; the next refresh corrects them (%v).", err))
