@@ -229,8 +229,8 @@ func Terminate(ctx context.Context, client *autoscaling.Client, ids []string) er
 	return nil
 }
 
-// DeleteGroup force-deletes the group, then waits until it is gone and its
-// instances are terminated.
+// DeleteGroup force-deletes the group by name (DeleteFoundGroup); a missing
+// one is fine.
 func DeleteGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, name string, progress func(string)) error {
 	g, err := FindGroup(ctx, asg, name)
 	if errors.Is(err, ErrNotFound) {
@@ -239,12 +239,19 @@ func DeleteGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client,
 	if err != nil {
 		return err
 	}
+	return DeleteFoundGroup(ctx, asg, ec2c, g, progress)
+}
+
+// DeleteFoundGroup force-deletes g, a group already described, then waits
+// until it is gone and its instances are terminated.
+func DeleteFoundGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, g Group, progress func(string)) error {
+	name := g.Name
 	instances := make([]string, 0, len(g.Instances))
 	for _, i := range g.Instances {
 		instances = append(instances, i.ID)
 	}
 	if !g.Deleting {
-		_, err = asg.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
+		_, err := asg.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{
 			AutoScalingGroupName: aws.String(name),
 			ForceDelete:          aws.Bool(true),
 		})
@@ -252,7 +259,7 @@ func DeleteGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client,
 			return fmt.Errorf("deleting Auto Scaling group %s: %w", name, err)
 		}
 	}
-	err = wait.For(ctx, wait.Options{Progress: progress}, func(ctx context.Context) (bool, string, error) {
+	err := wait.For(ctx, wait.Options{Progress: progress}, func(ctx context.Context) (bool, string, error) {
 		_, err := FindGroup(ctx, asg, name)
 		switch {
 		case err == nil:

@@ -45,18 +45,17 @@ func (r *ClonePoolResource) delete(ctx context.Context, m *clonePoolResourceMode
 
 	g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
 	switch {
-	case err == nil:
-		if ids := g.ServingIDs(); len(ids) > 0 {
-			if err := c.Deregister(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames), ids); err != nil {
-				return err
-			}
+	case errors.Is(err, pool.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		if err := c.Deregister(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames), g.ServingIDs()); err != nil {
+			return err
 		}
-	case !errors.Is(err, pool.ErrNotFound):
-		return err
-	}
-	tflog.Info(ctx, "deleting Auto Scaling group and terminating its clones")
-	if err := pool.DeleteGroup(ctx, r.client.AutoScaling, r.client.EC2, names.Group, progress(ctx, "Auto Scaling group deleted")); err != nil {
-		return err
+		tflog.Info(ctx, "deleting Auto Scaling group and terminating its clones")
+		if err := pool.DeleteFoundGroup(ctx, r.client.AutoScaling, r.client.EC2, g, progress(ctx, "Auto Scaling group deleted")); err != nil {
+			return err
+		}
 	}
 	tflog.Info(ctx, "deleting launch template")
 	return pool.DeleteTemplate(ctx, r.client.EC2, names.LaunchTemplate)
