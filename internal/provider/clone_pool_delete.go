@@ -7,7 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
-	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 )
 
 func (r *ClonePoolResource) delete(ctx context.Context, m *clonePoolResourceModel, regs []masterRegistration) error {
@@ -15,22 +14,12 @@ func (r *ClonePoolResource) delete(ctx context.Context, m *clonePoolResourceMode
 	names := pool.NamesFor(name)
 	c := r.clients()
 	for _, reg := range regs {
-		tflog.Info(ctx, "deregistering the master where the pool registered it", map[string]any{"target": reg.Target, "instance_id": reg.InstanceID})
-		if err := c.Deregister(ctx, []poolhealth.Target{{Kind: reg.Kind, ID: reg.Target, Name: reg.Target}}, []string{reg.InstanceID}); err != nil {
+		if err := r.deregisterMaster(ctx, reg); err != nil {
 			return err
 		}
 	}
-	if arn := m.WriteRuleARN.ValueString(); arn != "" {
-		tflog.Info(ctx, "deleting the write rule", map[string]any{"rule_arn": arn})
-		if err := pool.DeleteRule(ctx, r.client.ELBV2, arn); err != nil {
-			return err
-		}
-	}
-	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {
-		tflog.Info(ctx, "deleting the master target group", map[string]any{"target_group_arn": arn})
-		if err := pool.DeleteTargetGroup(ctx, r.client.ELBV2, arn); err != nil {
-			return err
-		}
+	if err := r.deleteWriteRule(ctx, m.WriteRuleARN.ValueString(), m.MasterTargetGroupARN.ValueString()); err != nil {
+		return err
 	}
 	if pm := m.master(); pm != nil && pm.RecoveryAlarm.ValueBool() {
 		tflog.Info(ctx, "deleting the recovery alarm", map[string]any{"alarm": names.RecoveryAlarm})

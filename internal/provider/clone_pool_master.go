@@ -75,8 +75,7 @@ func (r *ClonePoolResource) applyMaster(ctx context.Context, plan, prior *cloneP
 			delete(want, reg)
 			continue
 		}
-		tflog.Info(ctx, "deregistering the master where the pool registered it", map[string]any{"target": reg.Target, "instance_id": reg.InstanceID})
-		if err := c.Deregister(ctx, []poolhealth.Target{{Kind: reg.Kind, ID: reg.Target, Name: reg.Target}}, []string{reg.InstanceID}); err != nil {
+		if err := r.deregisterMaster(ctx, reg); err != nil {
 			return append(kept, reg), err
 		}
 	}
@@ -138,17 +137,8 @@ func (r *ClonePoolResource) applyWriteRule(ctx context.Context, plan, prior *clo
 		priorTG, priorRule = prior.MasterTargetGroupARN.ValueString(), prior.WriteRuleARN.ValueString()
 	}
 	if pm == nil || pm.WritePaths.IsNull() {
-		if priorRule != "" {
-			tflog.Info(ctx, "deleting the write rule", map[string]any{"rule_arn": priorRule})
-			if err := pool.DeleteRule(ctx, r.client.ELBV2, priorRule); err != nil {
-				return err
-			}
-		}
-		if priorTG != "" {
-			tflog.Info(ctx, "deleting the master target group", map[string]any{"target_group_arn": priorTG})
-			if err := pool.DeleteTargetGroup(ctx, r.client.ELBV2, priorTG); err != nil {
-				return err
-			}
+		if err := r.deleteWriteRule(ctx, priorRule, priorTG); err != nil {
+			return err
 		}
 		plan.MasterTargetGroupARN = types.StringNull()
 		plan.WriteRuleARN = types.StringNull()
@@ -239,6 +229,31 @@ func (r *ClonePoolResource) applyWriteRule(ctx context.Context, plan, prior *clo
 	if prior != nil && !prior.TagsAll.Equal(plan.TagsAll) {
 		oldTags := r.ownTags(plan.Name.ValueString(), mustStringMap(ctx, prior.TagsAll))
 		if err := pool.RetagELBV2(ctx, r.client.ELBV2, []string{tgARN, rule.ARN}, oldTags, tags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deregisterMaster takes the master out of one load balancer the pool
+// registered it in.
+func (r *ClonePoolResource) deregisterMaster(ctx context.Context, reg masterRegistration) error {
+	tflog.Info(ctx, "deregistering the master where the pool registered it", map[string]any{"target": reg.Target, "instance_id": reg.InstanceID})
+	return r.clients().Deregister(ctx, []poolhealth.Target{{Kind: reg.Kind, ID: reg.Target, Name: reg.Target}}, []string{reg.InstanceID})
+}
+
+// deleteWriteRule deletes the write rule, then the master target group it
+// forwards to; an empty ARN is skipped.
+func (r *ClonePoolResource) deleteWriteRule(ctx context.Context, ruleARN, tgARN string) error {
+	if ruleARN != "" {
+		tflog.Info(ctx, "deleting the write rule", map[string]any{"rule_arn": ruleARN})
+		if err := pool.DeleteRule(ctx, r.client.ELBV2, ruleARN); err != nil {
+			return err
+		}
+	}
+	if tgARN != "" {
+		tflog.Info(ctx, "deleting the master target group", map[string]any{"target_group_arn": tgARN})
+		if err := pool.DeleteTargetGroup(ctx, r.client.ELBV2, tgARN); err != nil {
 			return err
 		}
 	}
