@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -117,11 +118,7 @@ func SplitSubnets(zoneIdentifier string) []string {
 
 // GroupTags renders tags for the group; every one propagates to the clones.
 func GroupTags(name string, tags map[string]string) []astypes.Tag {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(tags))
 	out := make([]astypes.Tag, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, astypes.Tag{

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -92,13 +93,7 @@ func DeleteTargetGroup(ctx context.Context, client *elasticloadbalancingv2.Clien
 
 // ELBV2Tags renders tags in key order.
 func ELBV2Tags(tags map[string]string) []elbv2types.Tag {
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range tags {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(tags))
 	out := make([]elbv2types.Tag, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, elbv2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
@@ -285,13 +280,7 @@ func RecoverAction(partition, region string) string {
 // ExpandAlarm renders the alarm: two failed system status checks in a row
 // recover the instance.
 func ExpandAlarm(a RecoveryAlarm, tags map[string]string) *cloudwatch.PutMetricAlarmInput {
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range tags {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(tags))
 	cwTags := make([]cwtypes.Tag, 0, len(keys))
 	for _, k := range keys {
 		cwTags = append(cwTags, cwtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,11 +137,7 @@ func templateTags(tags map[string]string) []ec2types.TagSpecification {
 
 // EC2Tags renders tags in key order.
 func EC2Tags(tags map[string]string) []ec2types.Tag {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(tags))
 	out := make([]ec2types.Tag, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
