@@ -22,7 +22,6 @@ import (
 type Instance struct {
 	ID             string
 	LifecycleState string
-	HealthStatus   string
 }
 
 // Group is the pool's Auto Scaling group as Read needs it.
@@ -96,7 +95,6 @@ func flattenGroup(g astypes.AutoScalingGroup) Group {
 		out.Instances = append(out.Instances, Instance{
 			ID:             aws.ToString(i.InstanceId),
 			LifecycleState: string(i.LifecycleState),
-			HealthStatus:   aws.ToString(i.HealthStatus),
 		})
 	}
 	for _, t := range g.Tags {
