@@ -94,7 +94,7 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		m.TargetGroupARNs = setOrNull(g.TargetGroupARNs, m.TargetGroupARNs)
 		m.ClassicELBNames = setOrNull(g.ClassicELBNames, m.ClassicELBNames)
 		m.SyncPolicyID = stringOrNull(g.Tags[tagSyncPolicy])
-		r.readTags(ctx, m, g.Tags)
+		m.TagsAll, m.Tags = splitTags(ctx, r.client, withoutReservedTags(g.Tags), m.Tags)
 		report, err := r.clients().Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
 		if err != nil {
 			return false, nil, err
@@ -158,31 +158,6 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 		}
 	}
 	return nil
-}
-
-// readTags splits the group's tags into tags_all and tags; the pool's own
-// clone:* keys and keys only default_tags set stay out of `tags`.
-func (r *ClonePoolResource) readTags(ctx context.Context, m *clonePoolResourceModel, groupTags map[string]string) {
-	all := map[string]string{}
-	for k, v := range groupTags {
-		if !reservedTagKey.MatchString(k) {
-			all[k] = v
-		}
-	}
-	configured, _ := stringMap(ctx, m.Tags)
-	own := map[string]string{}
-	for k, v := range all {
-		if dv, isDefault := r.client.DefaultTags[k]; isDefault && dv == v {
-			if _, inConfig := configured[k]; !inConfig {
-				continue
-			}
-		}
-		own[k] = v
-	}
-	m.TagsAll = mapValue(all)
-	if len(own) > 0 || !m.Tags.IsNull() {
-		m.Tags = mapValue(own)
-	}
 }
 
 // discover builds the state of an existing pool for import.

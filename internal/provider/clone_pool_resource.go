@@ -458,13 +458,9 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		return
 	}
 
-	if plan.Tags.IsUnknown() {
-		plan.TagsAll = types.MapUnknown(types.StringType)
-	} else {
-		tags, diags := stringMap(ctx, plan.Tags)
-		resp.Diagnostics.Append(diags...)
-		plan.TagsAll = mapValue(r.client.AllTags(tags))
-	}
+	tagsAll, diags := plannedTagsAll(ctx, r.client, plan.Tags)
+	resp.Diagnostics.Append(diags...)
+	plan.TagsAll = tagsAll
 
 	pm := plan.master()
 	if pm == nil || pm.WritePaths.IsNull() {

@@ -64,3 +64,15 @@ func splitTags(ctx context.Context, client *conns.AWSClient, all map[string]stri
 	}
 	return mapValue(all), tags
 }
+
+// withoutReservedTags drops the keys AWS and this provider reserve (aws:*,
+// clone:*), leaving the tags a user can configure.
+func withoutReservedTags(tags map[string]string) map[string]string {
+	out := make(map[string]string, len(tags))
+	for k, v := range tags {
+		if !reservedTagKey.MatchString(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
