@@ -32,12 +32,14 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
+	"github.com/cloneserver/terraform-provider-clone/internal/wait"
 )
 
 const (
 	defaultSyncPolicyTimeout       = 10 * time.Minute
 	defaultSyncPolicyDeleteTimeout = 5 * time.Minute
 	defaultSyncInterval            = "5m"
+	masterLookupTimeout            = 30 * time.Second
 )
 
 var (
@@ -715,27 +717,40 @@ func (r *CloneSyncPolicyResource) reportedKeyID(ctx context.Context, parameter s
 	return info.KeyID
 }
 
+// findMasterAddress returns the master's private IP. EC2 reads are
+// eventually consistent, so "not found" is retried for a short while before
+// it counts.
 func (r *CloneSyncPolicyResource) findMasterAddress(ctx context.Context, instanceID string) (string, error) {
-	out, err := r.client.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instanceID}})
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && strings.HasPrefix(apiErr.ErrorCode(), "InvalidInstanceID.") {
+	var address string
+	waitCtx, cancel := context.WithTimeout(ctx, masterLookupTimeout)
+	defer cancel()
+	err := wait.For(waitCtx, wait.Options{Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		out, err := r.client.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instanceID}})
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && strings.HasPrefix(apiErr.ErrorCode(), "InvalidInstanceID.") {
+			return false, "not found", nil
+		}
+		if err != nil {
+			return false, "", fmt.Errorf("describing master instance %s: %w", instanceID, err)
+		}
+		for _, res := range out.Reservations {
+			for _, inst := range res.Instances {
+				if aws.ToString(inst.InstanceId) != instanceID {
+					continue
+				}
+				if inst.State != nil && (inst.State.Name == ec2types.InstanceStateNameTerminated || inst.State.Name == ec2types.InstanceStateNameShuttingDown) {
+					return false, "", fmt.Errorf("master instance %s is %s", instanceID, inst.State.Name)
+				}
+				address = aws.ToString(inst.PrivateIpAddress)
+				return true, "found", nil
+			}
+		}
+		return false, "not found", nil
+	})
+	if wait.IsTimeout(err) {
 		return "", fmt.Errorf("master instance %s not found", instanceID)
 	}
-	if err != nil {
-		return "", fmt.Errorf("describing master instance %s: %w", instanceID, err)
-	}
-	for _, res := range out.Reservations {
-		for _, inst := range res.Instances {
-			if aws.ToString(inst.InstanceId) != instanceID {
-				continue
-			}
-			if inst.State != nil && (inst.State.Name == ec2types.InstanceStateNameTerminated || inst.State.Name == ec2types.InstanceStateNameShuttingDown) {
-				return "", fmt.Errorf("master instance %s is %s", instanceID, inst.State.Name)
-			}
-			return aws.ToString(inst.PrivateIpAddress), nil
-		}
-	}
-	return "", fmt.Errorf("master instance %s not found", instanceID)
+	return address, err
 }
 
 func (r *CloneSyncPolicyResource) install(ctx context.Context, name, instanceID, user, line string, revoke []string) error {
