@@ -80,6 +80,8 @@ func setup() (func(), error) {
 		return func() {}, nil
 	}
 
+	// The strict layer runs AWS's timing at this factor (emulator.EnvTimeScale).
+	setDefault(emulator.EnvTimeScale, DefaultTimeScale)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	logFile, err := os.CreateTemp("", "clone-acc-moto-*.log")
@@ -113,6 +115,20 @@ func findTerraform() error {
 		}
 	}
 	return fmt.Errorf("no terraform or tofu on PATH and TF_ACC_TERRAFORM_PATH unset: install Terraform >= 1.11 or OpenTofu")
+}
+
+// DefaultTimeScale is the strict emulator's time factor in acceptance tests
+// unless CLONE_EMULATOR_TIME_SCALE says otherwise: a 10 s deregistration
+// delay drains in 2 s.
+const DefaultTimeScale = "0.2"
+
+// TimeScale is the factor the test cloud applies to AWS's durations: 1 on
+// real AWS or a named endpoint, the strict emulator's factor otherwise.
+func TimeScale() float64 {
+	if endpoint == "" || os.Getenv("CLONE_ACC_ENDPOINT") != "" {
+		return 1
+	}
+	return emulator.TimeScaleFromEnv(1)
 }
 
 // Endpoint is the AWS-compatible endpoint under test; empty on real AWS.
