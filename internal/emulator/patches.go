@@ -2,47 +2,68 @@ package emulator
 
 import (
 	"crypto/sha256"
-	_ "embed"
+	"embed"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
-// sitecustomize fixes moto bugs that would hide real code paths; see the
-// file itself for each fix and why it matches AWS.
+// patches fix moto bugs that would hide real code paths (sitecustomize.py)
+// and make moto follow AWS's rules (strict.py, the strict layer); see each
+// file for every fix and rule, and the AWS page it follows.
 //
-//go:embed patches/sitecustomize.py
-var sitecustomize []byte
+//go:embed patches/*.py
+var patches embed.FS
 
-// writePatches writes the patch module into a directory named after its
+// writePatches writes the patch modules into a directory named after their
 // content, so concurrent starts share one copy, and returns the directory.
 func writePatches() (string, error) {
-	sum := sha256.Sum256(sitecustomize)
-	dir := filepath.Join(os.TempDir(), "clone-moto-patches-"+hex.EncodeToString(sum[:6]))
-	file := filepath.Join(dir, "sitecustomize.py")
-	if current, err := os.ReadFile(file); err == nil && string(current) == string(sitecustomize) {
-		return dir, nil
+	files, err := fs.Glob(patches, "patches/*.py")
+	if err != nil {
+		return "", err
 	}
+	h := sha256.New()
+	contents := make(map[string][]byte, len(files))
+	for _, f := range files {
+		b, err := patches.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		contents[filepath.Base(f)] = b
+		h.Write([]byte(f))
+		h.Write(b)
+	}
+	dir := filepath.Join(os.TempDir(), "clone-moto-patches-"+hex.EncodeToString(h.Sum(nil)[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("creating %s: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(dir, "sitecustomize-*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("writing moto patches: %w", err)
-	}
-	if _, err := tmp.Write(sitecustomize); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("writing moto patches: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("writing moto patches: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		return "", fmt.Errorf("writing moto patches: %w", err)
+	for name, b := range contents {
+		if err := writeIfChanged(filepath.Join(dir, name), b); err != nil {
+			return "", fmt.Errorf("writing moto patches: %w", err)
+		}
 	}
 	return dir, nil
+}
+
+func writeIfChanged(file string, content []byte) error {
+	if current, err := os.ReadFile(file); err == nil && string(current) == string(content) {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+"-*.tmp")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
 }
 
 func joinPath(first, rest string) string {

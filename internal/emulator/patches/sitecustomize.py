@@ -27,3 +27,9 @@ except ImportError:
     pass
 else:
     _fix_launch_template_version_user_data()
+    import os
+
+    if os.environ.get("CLONE_EMULATOR_STRICT", "").strip().lower() not in ("off", "0", "false", "no"):
+        import strict
+
+        strict.install()
