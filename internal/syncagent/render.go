@@ -85,17 +85,86 @@ WantedBy=timers.target
 	var b strings.Builder
 	b.WriteString("#cloud-config\n")
 	b.WriteString("write_files:\n")
-	writeFile := func(path, perm, content string) {
-		fmt.Fprintf(&b, "  - path: %s\n    owner: root:root\n    permissions: '%s'\n    encoding: b64\n    content: %s\n",
-			path, perm, base64.StdEncoding.EncodeToString([]byte(content)))
-	}
-	writeFile(ScriptPath(p.Name), "0755", RenderAgentScript(p))
-	writeFile("/etc/systemd/system/"+unit+".service", "0644", service)
-	writeFile("/etc/systemd/system/"+unit+".timer", "0644", timer)
+	writeFileEntry(&b, ScriptPath(p.Name), "0755", RenderAgentScript(p))
+	writeFileEntry(&b, "/etc/systemd/system/"+unit+".service", "0644", service)
+	writeFileEntry(&b, "/etc/systemd/system/"+unit+".timer", "0644", timer)
 	b.WriteString("runcmd:\n")
 	b.WriteString("  - [systemctl, daemon-reload]\n")
 	fmt.Fprintf(&b, "  - [systemctl, enable, --now, %s.timer]\n", unit)
 	fmt.Fprintf(&b, "  - [systemctl, start, --no-block, %s.service]\n", unit)
+	return b.String()
+}
+
+// maxLineLen is the longest line a MIME part may carry as text (RFC 5322,
+// 2.1.1); a part with a longer line must be base64-encoded as a whole.
+const maxLineLen = 998
+
+// contentIndent indents the lines of a write_files content block.
+const contentIndent = "      "
+
+// writeFileEntry renders one write_files entry. Content a YAML literal block can
+// hold verbatim goes in as plain text, so the part stays readable, greppable
+// and compressible, and no line gets longer than the content's own lines.
+// Anything else goes in base64, folded to short lines (cloud-init's base64
+// decoder skips the line breaks).
+func writeFileEntry(b *strings.Builder, path, perm, content string) {
+	fmt.Fprintf(b, "  - path: %s\n    owner: root:root\n    permissions: '%s'\n", path, perm)
+	body, chomp := strings.CutSuffix(content, "\n")
+	indicator := "|"
+	if !chomp {
+		indicator = "|-"
+	}
+	if !literalSafe(body) {
+		b.WriteString("    encoding: b64\n")
+		body = foldBase64(base64.StdEncoding.EncodeToString([]byte(content)))
+		indicator = "|-"
+	}
+	fmt.Fprintf(b, "    content: %s\n", indicator)
+	for line := range strings.SplitSeq(body, "\n") {
+		if line != "" {
+			b.WriteString(contentIndent)
+			b.WriteString(line)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// literalSafe tells whether body (content without its final line break)
+// reads back unchanged from a literal block indented by contentIndent: not
+// empty, printable ASCII and tabs only, its first line not starting with a
+// space (that would change the block's indentation), no trailing empty line
+// (the block's chomping would drop it) and no line too long for MIME text.
+func literalSafe(body string) bool {
+	if body == "" || body[0] == ' ' || body[0] == '\n' || strings.HasSuffix(body, "\n") {
+		return false
+	}
+	lineLen := 0
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '\n':
+			lineLen = 0
+			continue
+		case c != '\t' && (c < 0x20 || c > 0x7e):
+			return false
+		}
+		lineLen++
+		if len(contentIndent)+lineLen > maxLineLen {
+			return false
+		}
+	}
+	return true
+}
+
+func foldBase64(s string) string {
+	const width = 76
+	var b strings.Builder
+	for len(s) > width {
+		b.WriteString(s[:width])
+		b.WriteString("\n")
+		s = s[width:]
+	}
+	b.WriteString(s)
 	return b.String()
 }
 

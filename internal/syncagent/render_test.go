@@ -3,6 +3,7 @@ package syncagent
 import (
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -98,23 +99,14 @@ func TestRenderPanicsOnInvalidPolicy(t *testing.T) {
 
 func TestRenderCloudInitPart(t *testing.T) {
 	p := validPolicy()
+	p.LifecycleHookName, p.AutoScalingGroupName = "web-first-sync", "web"
 	part := RenderCloudInitPart(p)
 	if !strings.HasPrefix(part, "#cloud-config\n") {
 		t.Fatalf("not a cloud-config part:\n%s", part)
 	}
-	files := map[string]string{}
-	var path string
-	for _, line := range strings.Split(part, "\n") {
-		if v, ok := strings.CutPrefix(line, "  - path: "); ok {
-			path = v
-		}
-		if v, ok := strings.CutPrefix(line, "    content: "); ok {
-			b, err := base64.StdEncoding.DecodeString(v)
-			if err != nil {
-				t.Fatalf("content of %s: %v", path, err)
-			}
-			files[path] = string(b)
-		}
+	files := writeFilesOf(t, part)
+	if len(files) != 3 {
+		t.Fatalf("write_files holds %d files, want 3", len(files))
 	}
 	if files["/usr/local/sbin/clone-sync-web"] != RenderAgentScript(p) {
 		t.Error("the installed script differs from RenderAgentScript")
@@ -133,13 +125,152 @@ func TestRenderCloudInitPart(t *testing.T) {
 			t.Errorf("runcmd lacks %q", want)
 		}
 	}
-	if _, err := exec.LookPath("python3"); err == nil {
-		cmd := exec.Command("python3", "-c", "import sys, yaml; d = yaml.safe_load(sys.stdin); assert len(d['write_files']) == 3 and len(d['runcmd']) == 3")
-		cmd.Stdin = strings.NewReader(part)
-		if out, err := cmd.CombinedOutput(); err != nil && !strings.Contains(string(out), "No module named 'yaml'") {
-			t.Errorf("the part is not the YAML it should be: %v\n%s", err, out)
+	// The part is plain text: nothing in it is base64, no line is too long
+	// for MIME text, and the clone stand-in of the test cloud finds the
+	// agent by its hook setting.
+	if strings.Contains(part, "encoding: b64") {
+		t.Error("the part base64-encodes a file it could carry as text")
+	}
+	for i, line := range strings.Split(part, "\n") {
+		if len(line) > maxLineLen {
+			t.Errorf("line %d is %d characters long, more than MIME text allows", i+1, len(line))
 		}
 	}
+	if !strings.Contains(part, "\n"+contentIndent+"CS_LIFECYCLE_HOOK_NAME=web-first-sync\n") {
+		t.Error("the hook setting is not plain text in the part")
+	}
+}
+
+// TestWriteFileRoundTrip proves every content reads back unchanged from its
+// write_files entry, as plain text when it can be, in base64 otherwise,
+// and that no entry has a line too long for MIME text.
+func TestWriteFileRoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		content string
+		plain   bool
+	}{
+		{"script", "#!/bin/bash\nset -e\n\n\tif true; then\n\t\techo 'a: b' # c\n\tfi\n", true},
+		{"no final newline", "a\nb", true},
+		{"document markers", "---\n...\n%YAML 1.2\n", true},
+		{"trailing spaces", "a  \n  b\t\n", true},
+		{"blank line with spaces", "a\n   \nb\n", true},
+		{"single line", "x\n", true},
+		{"empty", "", false},
+		{"only a newline", "\n", false},
+		{"two final newlines", "a\n\n", false},
+		{"leading newline", "\na\n", false},
+		{"leading space", " a\nb\n", false},
+		{"non-ASCII", "caf\u00e9\n", false},
+		{"control character", "a\x01b\n", false},
+		{"carriage return", "a\r\nb\r\n", false},
+		{"line too long", strings.Repeat("x", maxLineLen) + "\n", false},
+		{"longest plain line", strings.Repeat("x", maxLineLen-len(contentIndent)) + "\n", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("#cloud-config\nwrite_files:\n")
+			writeFileEntry(&b, "/etc/f", "0644", c.content)
+			doc := b.String()
+			if got := writeFilesOf(t, doc)["/etc/f"]; got != c.content {
+				t.Errorf("read back %q, want %q:\n%s", got, c.content, doc)
+			}
+			if plain := !strings.Contains(doc, "encoding: b64"); plain != c.plain {
+				t.Errorf("plain = %v, want %v:\n%s", plain, c.plain, doc)
+			}
+			for i, line := range strings.Split(doc, "\n") {
+				if len(line) > maxLineLen {
+					t.Errorf("line %d is %d characters long", i+1, len(line))
+				}
+			}
+		})
+	}
+}
+
+// writeFilesOf returns path -> content of the write_files of a cloud-config
+// document, read as cloud-init reads them: with PyYAML when python3 has it,
+// and always with a reader of the two block forms writeFileEntry renders, and
+// fails the test when the two disagree.
+func writeFilesOf(t *testing.T, doc string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	var path, content string
+	var b64, in bool
+	flush := func() {
+		if path == "" {
+			return
+		}
+		if b64 {
+			dec, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(content, "\n", ""))
+			if err != nil {
+				t.Fatalf("content of %s: %v", path, err)
+			}
+			content = string(dec)
+		}
+		files[path] = content
+		path, content, b64, in = "", "", false, false
+	}
+	var chomp string
+	for _, line := range strings.Split(strings.TrimSuffix(doc, "\n"), "\n") {
+		if in {
+			if v, ok := strings.CutPrefix(line, contentIndent); ok || line == "" {
+				content += v + "\n"
+				continue
+			}
+			if chomp == "|-" {
+				content = strings.TrimSuffix(content, "\n")
+			}
+			in = false
+		}
+		switch {
+		case strings.HasPrefix(line, "  - path: "):
+			flush()
+			path = strings.TrimPrefix(line, "  - path: ")
+		case line == "    encoding: b64":
+			b64 = true
+		case strings.HasPrefix(line, "    content: "):
+			chomp, in = strings.TrimPrefix(line, "    content: "), true
+		case !strings.HasPrefix(line, "    "):
+			flush()
+		}
+	}
+	if in && chomp == "|-" {
+		content = strings.TrimSuffix(content, "\n")
+	}
+	flush()
+
+	if _, err := exec.LookPath("python3"); err != nil {
+		return files
+	}
+	const script = `
+import base64, json, sys
+try:
+    import yaml
+except ImportError:
+    print("null"); sys.exit(0)
+d = yaml.safe_load(sys.stdin)
+out = {}
+for f in d["write_files"]:
+    c = f["content"]
+    if f.get("encoding") == "b64":
+        c = base64.b64decode(c).decode("utf-8")
+    out[f["path"]] = c
+print(json.dumps(out))
+`
+	cmd := exec.Command("python3", "-c", script)
+	cmd.Stdin = strings.NewReader(doc)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("PyYAML cannot read the document: %v\n%s", err, doc)
+	}
+	var py map[string]string
+	if err := json.Unmarshal(out, &py); err != nil {
+		t.Fatal(err)
+	}
+	if py != nil && !maps.Equal(py, files) {
+		t.Fatalf("PyYAML reads %q, the test's reader %q", py, files)
+	}
+	return files
 }
 
 func TestRenderRunCommandDocument(t *testing.T) {
