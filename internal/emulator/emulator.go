@@ -44,6 +44,8 @@ type Options struct {
 	// Log receives moto's output; nil discards it. Detached servers log to a
 	// file next to their pid file instead.
 	Log io.Writer
+	// Env is added to moto's environment, e.g. EnvTimeScale+"=0.02".
+	Env []string
 }
 
 type Server struct {
@@ -200,7 +202,7 @@ func launch(ctx context.Context, o Options, bin string, detached bool, out io.Wr
 			return nil, err
 		}
 		var s *Server
-		s, err = launchOnce(ctx, bin, o.Host, port, detached, out)
+		s, err = launchOnce(ctx, bin, o.Host, port, detached, out, o.Env)
 		if err == nil {
 			return s, nil
 		}
@@ -211,14 +213,14 @@ func launch(ctx context.Context, o Options, bin string, detached bool, out io.Wr
 	return nil, err
 }
 
-func launchOnce(ctx context.Context, bin, host string, port int, detached bool, out io.Writer) (*Server, error) {
+func launchOnce(ctx context.Context, bin, host string, port int, detached bool, out io.Writer, env []string) (*Server, error) {
 	cmd := exec.Command(bin, "-H", host, "-p", strconv.Itoa(port))
 	cmd.SysProcAttr = sysProcAttr(detached)
 	patches, err := writePatches()
 	if err != nil {
 		return nil, err
 	}
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+joinPath(patches, os.Getenv("PYTHONPATH")))
+	cmd.Env = append(append(os.Environ(), env...), "PYTHONPATH="+joinPath(patches, os.Getenv("PYTHONPATH")))
 	tail := &tailBuffer{max: 4 << 10}
 	if f, ok := out.(*os.File); ok {
 		cmd.Stdout, cmd.Stderr = f, f

@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
@@ -19,6 +20,10 @@ func (s *seeder) elbv2Tags() []elbv2types.Tag {
 	}
 }
 
+// DrainSeconds is the seeded target group's deregistration delay and the
+// classic load balancer's connection-draining timeout.
+const DrainSeconds = 10
+
 func (s *seeder) ensureTargetGroup(ctx context.Context) error {
 	s.w.TargetGroupName = resourceName(s.name, "tg")
 	out, err := s.elbv2.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{Names: []string{s.w.TargetGroupName}})
@@ -34,12 +39,26 @@ func (s *seeder) ensureTargetGroup(ctx context.Context) error {
 			TargetType:          elbv2types.TargetTypeEnumInstance,
 			HealthCheckProtocol: elbv2types.ProtocolEnumHttp,
 			HealthCheckPath:     aws.String("/"),
-			Tags:                s.elbv2Tags(),
+			// The quickest health check AWS allows, so a new clone is
+			// healthy after 2 × 5 s rather than the default 5 × 30 s.
+			HealthCheckIntervalSeconds: aws.Int32(5),
+			HealthCheckTimeoutSeconds:  aws.Int32(4),
+			HealthyThresholdCount:      aws.Int32(2),
+			Tags:                       s.elbv2Tags(),
 		})
 		if err != nil {
 			return fmt.Errorf("creating target group %s: %w", s.w.TargetGroupName, err)
 		}
 		s.w.TargetGroupArn = aws.ToString(created.TargetGroups[0].TargetGroupArn)
+		// A site that retires servers drains them briefly, not for the default 300 s.
+		if _, err := s.elbv2.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{
+			TargetGroupArn: aws.String(s.w.TargetGroupArn),
+			Attributes: []elbv2types.TargetGroupAttribute{{
+				Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(strconv.Itoa(DrainSeconds)),
+			}},
+		}); err != nil {
+			return fmt.Errorf("setting the deregistration delay of target group %s: %w", s.w.TargetGroupName, err)
+		}
 	default:
 		return fmt.Errorf("finding target group %s: %w", s.w.TargetGroupName, err)
 	}
@@ -151,13 +170,21 @@ func (s *seeder) ensureClassicELB(ctx context.Context) error {
 		LoadBalancerName: aws.String(s.w.ClassicELBName),
 		HealthCheck: &elbtypes.HealthCheck{
 			Target:             aws.String("HTTP:80/"),
-			Interval:           aws.Int32(30),
-			Timeout:            aws.Int32(5),
+			Interval:           aws.Int32(5),
+			Timeout:            aws.Int32(4),
 			HealthyThreshold:   aws.Int32(2),
 			UnhealthyThreshold: aws.Int32(2),
 		},
 	}); err != nil {
 		return fmt.Errorf("configuring health check of classic load balancer %s: %w", s.w.ClassicELBName, err)
+	}
+	if _, err := s.elb.ModifyLoadBalancerAttributes(ctx, &elb.ModifyLoadBalancerAttributesInput{
+		LoadBalancerName: aws.String(s.w.ClassicELBName),
+		LoadBalancerAttributes: &elbtypes.LoadBalancerAttributes{
+			ConnectionDraining: &elbtypes.ConnectionDraining{Enabled: true, Timeout: aws.Int32(DrainSeconds)},
+		},
+	}); err != nil {
+		return fmt.Errorf("enabling connection draining on classic load balancer %s: %w", s.w.ClassicELBName, err)
 	}
 	// moto lists an instance once per registration, so register only once.
 	for _, inst := range registered {

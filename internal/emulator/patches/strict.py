@@ -817,7 +817,9 @@ def install_elb():
         registered = [i for i in instance_ids if lb is not None and i in lb.instance_ids]
         out = orig_deregister(self, load_balancer_name, instance_ids, from_autoscaling)
         cd = (lb.attributes.get("connection_draining") or {}) if lb is not None else {}
-        timeout = int(cd.get("timeout", 300)) if cd.get("enabled") in (True, "true", "True") else 0
+        # moto keeps the request's keys (Enabled, Timeout) or its own defaults (enabled, timeout).
+        enabled = cd.get("Enabled", cd.get("enabled"))
+        timeout = int(cd.get("Timeout", cd.get("timeout", 300))) if enabled in (True, "true", "True") else 0
         for i in registered:
             S.elb_registered.pop((load_balancer_name, i), None)
             until = now() + scaled(timeout)
