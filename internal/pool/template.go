@@ -21,7 +21,8 @@ type TemplateSpec struct {
 	KeyName            string
 	IAMInstanceProfile string
 	SecurityGroupIDs   []string
-	// UserData is the assembled document, not yet base64-encoded.
+	// UserData is the user data as userdata.Render made it (the document,
+	// gzip-compressed when the pool adds parts), not yet base64-encoded.
 	UserData string
 	// RootDeviceName of ImageID; its EBS volume is encrypted.
 	RootDeviceName string

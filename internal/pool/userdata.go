@@ -32,10 +32,15 @@ var (
 	disabledRE    = regexp.MustCompile(`(?m), disable-service, (".*")\]$`)
 )
 
-// ParseUserData splits a document Assemble made back into its parts. A
-// document that is not multipart is the user's own user data.
-func ParseUserData(doc string) (UserDataParts, error) {
+// ParseUserData splits user data userdata.Render made (gzip-compressed or
+// not) back into its parts. A document that is not multipart is the user's
+// own user data.
+func ParseUserData(data string) (UserDataParts, error) {
 	var out UserDataParts
+	doc, err := userdata.Decode([]byte(data))
+	if err != nil {
+		return out, err
+	}
 	if !strings.HasPrefix(strings.ToLower(doc), "content-type: multipart/") {
 		out.User = doc
 		return out, nil

@@ -32,12 +32,18 @@ func TestParseUserDataRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := ParseUserData(doc)
+			rendered, err := userdata.Render(parts, tt.user)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.User != tt.user || got.EnvFile != tt.m.EnvFile || !slices.Equal(got.DisableServices, tt.m.DisableServices) {
-				t.Errorf("ParseUserData = %+v, want user %q env %q services %v", got, tt.user, tt.m.EnvFile, tt.m.DisableServices)
+			for form, data := range map[string]string{"assembled": doc, "rendered": string(rendered)} {
+				got, err := ParseUserData(data)
+				if err != nil {
+					t.Fatalf("%s: %v", form, err)
+				}
+				if got.User != tt.user || got.EnvFile != tt.m.EnvFile || !slices.Equal(got.DisableServices, tt.m.DisableServices) {
+					t.Errorf("%s: ParseUserData = %+v, want user %q env %q services %v", form, got, tt.user, tt.m.EnvFile, tt.m.DisableServices)
+				}
 			}
 		})
 	}
@@ -45,15 +51,21 @@ func TestParseUserDataRoundTrip(t *testing.T) {
 
 func TestParseUserDataSyncAgent(t *testing.T) {
 	agent := "#cloud-config\nwrite_files:\n  - path: /etc/clone/agent.env\n    content: |\n      INTERVAL=60\n"
-	doc, err := userdata.Assemble([]userdata.Part{{Filename: SyncAgentPartFilename, ContentType: userdata.ContentTypeCloudConfig, Content: agent}}, "#!/bin/sh\ntrue\n")
+	data, err := userdata.Render([]userdata.Part{{Filename: SyncAgentPartFilename, ContentType: userdata.ContentTypeCloudConfig, Content: agent}}, "#!/bin/sh\ntrue\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ParseUserData(doc)
+	got, err := ParseUserData(string(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.SyncAgent != agent {
-		t.Errorf("SyncAgent = %q, want %q", got.SyncAgent, agent)
+	if got.SyncAgent != agent || got.User != "#!/bin/sh\ntrue\n" {
+		t.Errorf("ParseUserData = %+v, want the agent %q and the user's script", got, agent)
+	}
+}
+
+func TestParseUserDataCorrupt(t *testing.T) {
+	if _, err := ParseUserData("\x1f\x8b\x08\x00garbage"); err == nil {
+		t.Error("ParseUserData accepted a corrupt gzip stream")
 	}
 }
