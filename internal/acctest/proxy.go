@@ -21,6 +21,8 @@ type Call struct {
 	// AccessKey is the access key id that signed the request.
 	AccessKey string
 	Form      url.Values
+	// At is when the proxy received the call.
+	At time.Time
 }
 
 // Fault, when a Proxy's rule returns one, is answered instead of forwarding.
@@ -66,7 +68,7 @@ func NewProxy(t testing.TB) *Proxy {
 			// Unsigned calls such as sts:AssumeRoleWithWebIdentity.
 			service = queryAPIVersions[form.Get("Version")]
 		}
-		c := Call{Service: service, Action: form.Get("Action"), AccessKey: accessKey, Form: form}
+		c := Call{Service: service, Action: form.Get("Action"), AccessKey: accessKey, Form: form, At: time.Now()}
 		if c.Action == "" {
 			// JSON protocols (SSM) name the operation in a header.
 			_, c.Action, _ = strings.Cut(r.Header.Get("X-Amz-Target"), ".")
