@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -211,18 +212,30 @@ func (c Clients) registerClassic(ctx context.Context, name string, ids []string)
 }
 
 // Deregister removes ids from every target they are actively registered
-// with; a target that no longer exists is skipped.
+// with; a target that no longer exists is skipped. It does not wait for the
+// connections to drain (Drain does).
 func (c Clients) Deregister(ctx context.Context, targets []poolhealth.Target, ids []string) error {
+	_, err := c.deregister(ctx, targets, ids)
+	return err
+}
+
+// deregister removes ids from every target they are actively registered
+// with and returns, for each target that still lists any of them (active or
+// draining), when they were deregistered from it: after the
+// deregistration call returned, or, for ids that were already draining,
+// now, since when they were deregistered is unknown.
+func (c Clients) deregister(ctx context.Context, targets []poolhealth.Target, ids []string) ([]drain, error) {
 	if len(ids) == 0 || len(targets) == 0 {
-		return nil
+		return nil, nil
 	}
+	var drains []drain
 	for _, t := range targets {
 		report, err := c.Health(ctx, []poolhealth.Target{t})
 		if isNotFound(err) {
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		th := report.Targets[0]
 		var registered []string
@@ -231,37 +244,246 @@ func (c Clients) Deregister(ctx context.Context, targets []poolhealth.Target, id
 				registered = append(registered, id)
 			}
 		}
-		if len(registered) == 0 {
-			continue
+		if len(registered) > 0 {
+			switch t.Kind {
+			case poolhealth.KindTargetGroup:
+				_, err = c.ELBV2.DeregisterTargets(ctx, &elasticloadbalancingv2.DeregisterTargetsInput{
+					TargetGroupArn: aws.String(t.ID), Targets: targetDescriptions(registered),
+				})
+			case poolhealth.KindClassicELB:
+				_, err = c.ELB.DeregisterInstancesFromLoadBalancer(ctx, &elasticloadbalancing.DeregisterInstancesFromLoadBalancerInput{
+					LoadBalancerName: aws.String(t.ID), Instances: classicInstances(registered),
+				})
+			}
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("deregistering %v from %s: %w", registered, t.Name, err)
+			}
 		}
-		switch t.Kind {
-		case poolhealth.KindTargetGroup:
-			_, err = c.ELBV2.DeregisterTargets(ctx, &elasticloadbalancingv2.DeregisterTargetsInput{
-				TargetGroupArn: aws.String(t.ID), Targets: targetDescriptions(registered),
-			})
-		case poolhealth.KindClassicELB:
-			_, err = c.ELB.DeregisterInstancesFromLoadBalancer(ctx, &elasticloadbalancing.DeregisterInstancesFromLoadBalancerInput{
-				LoadBalancerName: aws.String(t.ID), Instances: classicInstances(registered),
-			})
-		}
-		if err != nil && !isNotFound(err) {
-			return fmt.Errorf("deregistering %v from %s: %w", registered, t.Name, err)
+		if still := listed(th, ids); len(still) > 0 {
+			drains = append(drains, drain{target: t, ids: still, since: time.Now()})
 		}
 	}
-	return nil
+	return drains, nil
 }
 
-// Retire takes ids out of every target and the group: deregister, wait
-// until the target groups drained them, terminate with decrement,
-// deregister again (classic load balancers may drop a clone only once it is
-// out of the group, and the emulator re-registers the group's remaining
-// members on every termination) and wait until they are out everywhere.
-func (c Clients) Retire(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error {
-	if err := c.Deregister(ctx, targets, ids); err != nil {
+// What AWS does with a deregistered instance, and what Drain waits out:
+//
+//   - A target group keeps a deregistered target `draining` for its
+//     deregistration_delay.timeout_seconds (default 300) so in-flight
+//     requests complete, then stops listing it; asked about it by id, it
+//     answers `unused` (Target.NotRegistered).
+//     https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay
+//   - A classic load balancer with ConnectionDraining enabled keeps a
+//     deregistered instance for its Timeout (default 300), reported
+//     InService with the description "Instance deregistration currently in
+//     progress.", then stops listing it. Without connection draining it
+//     drops the instance at once.
+//     https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/config-conn-drain.html
+const (
+	attrDeregistrationDelay = "deregistration_delay.timeout_seconds"
+	// defaultDrainDelay is AWS's default for both.
+	defaultDrainDelay = 300 * time.Second
+	drainPollInterval = 2 * time.Second
+)
+
+// drain is one load balancer's part of a Drain: the ids it still lists,
+// when they were deregistered from it, and how long it keeps draining them.
+type drain struct {
+	target poolhealth.Target
+	ids    []string
+	since  time.Time
+	delay  time.Duration
+}
+
+// deadline is when the load balancer has let go of the ids whatever it
+// reports: their deregistration plus its delay.
+func (d drain) deadline() time.Time { return d.since.Add(d.delay) }
+
+func (d drain) String() string {
+	kind := "target group"
+	if d.target.Kind == poolhealth.KindClassicELB {
+		kind = "classic load balancer"
+	}
+	return fmt.Sprintf("waiting up to %s for %d %s to drain from %s %s",
+		d.delay.Round(time.Second), len(d.ids), plural(len(d.ids), "clone", "clones"), kind, d.target.Name)
+}
+
+// listed returns the ids th still lists, as registered or as draining. A
+// target group's `unused` target is gone: not registered, or in nothing
+// that routes to it.
+func listed(th poolhealth.TargetHealth, ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		s, ok := th.Instances[id]
+		if !ok || (th.Target.Kind == poolhealth.KindTargetGroup && s.State == string(elbv2types.TargetHealthStateEnumUnused)) {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// TargetGroupDelay reads a target group's deregistration delay from its
+// attributes; AWS's default when they do not name it.
+func TargetGroupDelay(attrs []elbv2types.TargetGroupAttribute) (time.Duration, error) {
+	for _, a := range attrs {
+		if aws.ToString(a.Key) != attrDeregistrationDelay {
+			continue
+		}
+		secs, err := strconv.Atoi(aws.ToString(a.Value))
+		if err != nil || secs < 0 {
+			return 0, fmt.Errorf("attribute %s = %q is not a number of seconds", attrDeregistrationDelay, aws.ToString(a.Value))
+		}
+		return time.Duration(secs) * time.Second, nil
+	}
+	return defaultDrainDelay, nil
+}
+
+// ClassicDrainTimeout reads a classic load balancer's connection-draining
+// timeout from its attributes: zero when draining is off, AWS's default
+// when it is on without a timeout.
+func ClassicDrainTimeout(attrs *elbtypes.LoadBalancerAttributes) time.Duration {
+	if attrs == nil || attrs.ConnectionDraining == nil || !attrs.ConnectionDraining.Enabled {
+		return 0
+	}
+	if t := attrs.ConnectionDraining.Timeout; t != nil {
+		return time.Duration(max(*t, 0)) * time.Second
+	}
+	return defaultDrainDelay
+}
+
+// drainDelay reads how long t keeps draining a deregistered instance: one
+// describe-attributes call per load balancer, whatever the number of
+// clones. A load balancer gone meanwhile drains nothing.
+func (c Clients) drainDelay(ctx context.Context, t poolhealth.Target) (time.Duration, error) {
+	switch t.Kind {
+	case poolhealth.KindTargetGroup:
+		out, err := c.ELBV2.DescribeTargetGroupAttributes(ctx, &elasticloadbalancingv2.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(t.ID)})
+		if isNotFound(err) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reading the deregistration delay of target group %s: %w", t.Name, err)
+		}
+		d, err := TargetGroupDelay(out.Attributes)
+		if err != nil {
+			return 0, fmt.Errorf("target group %s: %w", t.Name, err)
+		}
+		return d, nil
+	case poolhealth.KindClassicELB:
+		out, err := c.ELB.DescribeLoadBalancerAttributes(ctx, &elasticloadbalancing.DescribeLoadBalancerAttributesInput{LoadBalancerName: aws.String(t.ID)})
+		if isNotFound(err) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reading connection draining of classic load balancer %s: %w", t.Name, err)
+		}
+		return ClassicDrainTimeout(out.LoadBalancerAttributes), nil
+	}
+	return 0, nil
+}
+
+// Drain takes ids out of every target and waits until no target lists them
+// any more, registered or draining, or until each target's own drain
+// delay (deregistration delay, connection-draining timeout) has passed
+// since it let them go, whichever comes first. Only then may they be
+// terminated without cutting in-flight requests. ctx, the operation's
+// timeout, bounds the wait; running out of it is an error.
+func (c Clients) Drain(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error {
+	drains, err := c.deregister(ctx, targets, ids)
+	if err != nil {
 		return err
 	}
-	if err := c.WaitAbsent(ctx, TargetGroupsOnly(targets), ids, progress); err != nil {
-		return fmt.Errorf("waiting for %v to drain from the target groups: %w", ids, err)
+	for i := range drains {
+		if drains[i].delay, err = c.drainDelay(ctx, drains[i].target); err != nil {
+			return err
+		}
+		if progress != nil && drains[i].delay > 0 {
+			progress(drains[i].String())
+		}
+	}
+	return c.waitDrained(ctx, drains, progress)
+}
+
+// waitDrained waits until every drain is over: its load balancer lists none
+// of its ids, or its deadline passed.
+func (c Clients) waitDrained(ctx context.Context, drains []drain, progress func(string)) error {
+	var last time.Time
+	for _, d := range drains {
+		if d.deadline().After(last) {
+			last = d.deadline()
+		}
+	}
+	if len(drains) == 0 || !time.Now().Before(last) {
+		return nil
+	}
+	done := make([]bool, len(drains))
+	first := true
+	wctx, cancel := context.WithDeadline(ctx, last)
+	defer cancel()
+	err := wait.For(wctx, wait.Options{Interval: drainPollInterval, Progress: progress}, func(context.Context) (bool, string, error) {
+		if first {
+			// Right after deregistration every load balancer with a
+			// delay still lists the clones: look from the second check.
+			first = false
+			return false, "", nil
+		}
+		// Each read runs on ctx, not the wait's own context, so the drain
+		// deadline ends the wait, never a describe call half way.
+		now := time.Now()
+		var pending []string
+		for i, d := range drains {
+			if done[i] || !now.Before(d.deadline()) {
+				done[i] = true
+				continue
+			}
+			report, err := c.Health(ctx, []poolhealth.Target{d.target})
+			if isNotFound(err) {
+				done[i] = true
+				continue
+			}
+			if err != nil {
+				return false, "", err
+			}
+			still := listed(report.Targets[0], d.ids)
+			if len(still) == 0 {
+				done[i] = true
+				continue
+			}
+			pending = append(pending, fmt.Sprintf("%d draining from %s (%s left)", len(still), d.target.Name, d.deadline().Sub(now).Round(time.Second)))
+		}
+		if len(pending) == 0 {
+			return true, "retired clones drained from every load balancer", nil
+		}
+		return false, "retired clones still draining: " + strings.Join(pending, ", "), nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case wait.IsTimeout(err) && ctx.Err() == nil:
+		if progress != nil {
+			progress("drain delays passed: retired clones no longer receive traffic")
+		}
+		return nil
+	}
+	var ids []string
+	for _, d := range drains {
+		ids = append(ids, d.ids...)
+	}
+	slices.Sort(ids)
+	return fmt.Errorf("waiting for clones %v to drain from the load balancers: %w", slices.Compact(ids), err)
+}
+
+// Retire takes ids out of every target and the group: deregister and wait
+// until every load balancer drained them (Drain), terminate with decrement,
+// deregister again (the emulator re-registers the group's remaining members
+// on every termination) and wait until they are out everywhere.
+func (c Clients) Retire(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error {
+	if err := c.Drain(ctx, targets, ids, progress); err != nil {
+		return err
 	}
 	if err := Terminate(ctx, c.AutoScaling, ids); err != nil {
 		return err
@@ -273,6 +495,13 @@ func (c Clients) Retire(ctx context.Context, targets []poolhealth.Target, ids []
 		return fmt.Errorf("waiting for %v to leave the load balancers: %w", ids, err)
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // TargetGroupsOnly keeps the target groups of targets.

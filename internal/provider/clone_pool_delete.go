@@ -38,7 +38,9 @@ func (r *ClonePoolResource) delete(ctx context.Context, m *clonePoolResourceMode
 	case err != nil:
 		return err
 	default:
-		if err := c.Deregister(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames), g.ServingIDs()); err != nil {
+		// Force deletion terminates the clones at once: drain them from
+		// the pool's load balancers first.
+		if err := c.Drain(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames), g.ServingIDs(), progress(ctx, "clones drained")); err != nil {
 			return err
 		}
 		tflog.Info(ctx, "deleting Auto Scaling group and terminating its clones")
