@@ -31,8 +31,18 @@ type Fleet struct {
 	Group      string
 	TemplateID string
 	// Targets are the load balancers the group is attached to.
-	Targets  []poolhealth.Target
-	Progress func(string)
+	Targets []poolhealth.Target
+	// SyncHook, when set, is the group's first-sync launch lifecycle hook.
+	// SetTemplateVersion puts it before pointing the group at a launch
+	// template version whose clones run the sync agent, and deletes it
+	// before pointing the group at one whose clones do not: a clone that
+	// needs the hook never launches without it, and a clone without the
+	// agent, whose hook nothing would complete, never launches under it.
+	SyncHook *astypes.LifecycleHookSpecification
+	// AgentVersions tells which launch template versions run the sync
+	// agent; SetTemplateVersion reads a version it does not list from EC2.
+	AgentVersions map[string]bool
+	Progress      func(string)
 }
 
 var _ rollout.Fleet = (*Fleet)(nil)
@@ -127,8 +137,12 @@ func (f *Fleet) InstancesOf(ctx context.Context, g Group) ([]rollout.Instance, e
 // SetTemplateVersion points the group at version and makes it the
 // template's default, so what EC2 records on new instances agrees with
 // what the group launches everywhere (the emulator tags new instances with
-// the default version).
+// the default version). The first-sync hook (SyncHook) is put or deleted
+// first, as version needs.
 func (f *Fleet) SetTemplateVersion(ctx context.Context, version string) error {
+	if err := f.syncHookFor(ctx, version); err != nil {
+		return err
+	}
 	if err := SetDefaultTemplateVersion(ctx, f.EC2, f.TemplateID, version); err != nil {
 		return err
 	}
@@ -143,6 +157,39 @@ func (f *Fleet) SetTemplateVersion(ctx context.Context, version string) error {
 		return fmt.Errorf("setting launch template %s version %s on Auto Scaling group %s: %w", f.TemplateID, version, f.Group, err)
 	}
 	return nil
+}
+
+// syncHookFor puts the first-sync hook when the clones of version run the
+// sync agent and deletes it when they do not.
+func (f *Fleet) syncHookFor(ctx context.Context, version string) error {
+	if f.SyncHook == nil {
+		return nil
+	}
+	agent, known := f.AgentVersions[version]
+	if !known {
+		t, err := FindTemplateVersion(ctx, f.EC2, f.TemplateID, version)
+		if err != nil {
+			return err
+		}
+		parts, err := ParseUserData(t.Spec.UserData)
+		if err != nil {
+			return fmt.Errorf("launch template %s version %s: %w", f.TemplateID, version, err)
+		}
+		agent = parts.SyncAgent != ""
+	}
+	name := aws.ToString(f.SyncHook.LifecycleHookName)
+	if agent {
+		f.progress(fmt.Sprintf("putting lifecycle hook %s before the group launches version %s, whose clones run the sync agent", name, version))
+		return PutLifecycleHook(ctx, f.AutoScaling, f.Group, *f.SyncHook)
+	}
+	f.progress(fmt.Sprintf("deleting lifecycle hook %s before the group launches version %s, whose clones run no sync agent", name, version))
+	return DeleteLifecycleHook(ctx, f.AutoScaling, f.Group, name)
+}
+
+func (f *Fleet) progress(msg string) {
+	if f.Progress != nil {
+		f.Progress(msg)
+	}
 }
 
 // SetCapacity sets desired capacity and max size in one call.

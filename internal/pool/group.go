@@ -224,6 +224,47 @@ func Terminate(ctx context.Context, client *autoscaling.Client, ids []string) er
 	return nil
 }
 
+// PutLifecycleHook creates or updates one lifecycle hook of the group.
+func PutLifecycleHook(ctx context.Context, client *autoscaling.Client, group string, h astypes.LifecycleHookSpecification) error {
+	_, err := client.PutLifecycleHook(ctx, &autoscaling.PutLifecycleHookInput{
+		AutoScalingGroupName: aws.String(group), LifecycleHookName: h.LifecycleHookName,
+		LifecycleTransition: h.LifecycleTransition, DefaultResult: h.DefaultResult, HeartbeatTimeout: h.HeartbeatTimeout,
+		NotificationMetadata: h.NotificationMetadata, NotificationTargetARN: h.NotificationTargetARN, RoleARN: h.RoleARN,
+	})
+	if err != nil {
+		return fmt.Errorf("putting lifecycle hook %s on Auto Scaling group %s: %w", aws.ToString(h.LifecycleHookName), group, err)
+	}
+	return nil
+}
+
+// DeleteLifecycleHook deletes one lifecycle hook of the group; a missing
+// one is fine.
+func DeleteLifecycleHook(ctx context.Context, client *autoscaling.Client, group, name string) error {
+	_, err := client.DeleteLifecycleHook(ctx, &autoscaling.DeleteLifecycleHookInput{
+		AutoScalingGroupName: aws.String(group), LifecycleHookName: aws.String(name),
+	})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("deleting lifecycle hook %s of Auto Scaling group %s: %w", name, group, err)
+	}
+	return nil
+}
+
+// HasLifecycleHook tells whether the group has the lifecycle hook name.
+func HasLifecycleHook(ctx context.Context, client *autoscaling.Client, group, name string) (bool, error) {
+	out, err := client.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{
+		AutoScalingGroupName: aws.String(group), LifecycleHookNames: []string{name},
+	})
+	if err != nil {
+		return false, fmt.Errorf("describing lifecycle hook %s of Auto Scaling group %s: %w", name, group, err)
+	}
+	for _, h := range out.LifecycleHooks {
+		if aws.ToString(h.LifecycleHookName) == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // DeleteGroup force-deletes the group by name (DeleteFoundGroup); a missing
 // one is fine.
 func DeleteGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, name string, progress func(string)) error {
@@ -238,7 +279,9 @@ func DeleteGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client,
 }
 
 // DeleteFoundGroup force-deletes g, a group already described, then waits
-// until it is gone and its instances are terminated.
+// until it is gone and its instances are terminated. Force deletion
+// terminates the clones at once: callers that care about in-flight
+// requests take them out of the load balancers first (Clients.Drain).
 func DeleteFoundGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, g Group, progress func(string)) error {
 	name := g.Name
 	instances := make([]string, 0, len(g.Instances))

@@ -42,10 +42,12 @@ func (r *ClonePoolResource) createGroup(ctx context.Context, plan *clonePoolReso
 	if _, err := r.client.AutoScaling.CreateAutoScalingGroup(ctx, input); err != nil {
 		return fmt.Errorf("creating Auto Scaling group %s: %w", name, err)
 	}
-	// The hook specification covers the first launches on AWS; emulators
-	// may ignore it, and putting the same hook again changes nothing.
-	if err := r.putSyncHook(ctx, plan, nil); err != nil {
-		return err
+	if !plan.SyncPolicyID.IsNull() {
+		// The hook specification covers the first launches on AWS; an
+		// emulator that ignores it gets the hook now.
+		if err := r.ensureSyncHook(ctx, name); err != nil {
+			return err
+		}
 	}
 	plan.DesiredCapacity = types.Int64Value(in.desired)
 	return nil
@@ -66,9 +68,9 @@ func (r *ClonePoolResource) updateGroup(ctx context.Context, g pool.Group, plan,
 		}
 	}
 
-	if err := r.putSyncHook(ctx, plan, prior); err != nil {
-		return err
-	}
+	// rollOut put or deleted the first-sync hook before pointing the group
+	// at the new version (pool.Fleet.SyncHook); a sync_policy_id change
+	// always makes a new version.
 	if err := r.updateAttachments(ctx, g, in); err != nil {
 		return err
 	}
@@ -218,27 +220,12 @@ func firstSyncHook(poolName string) astypes.LifecycleHookSpecification {
 	}
 }
 
-func (r *ClonePoolResource) putSyncHook(ctx context.Context, plan, prior *clonePoolResourceModel) error {
-	name := plan.Name.ValueString()
-	had := prior != nil && !prior.SyncPolicyID.IsNull()
-	want := !plan.SyncPolicyID.IsNull()
-	switch {
-	case want && !had:
-		h := firstSyncHook(name)
-		_, err := r.client.AutoScaling.PutLifecycleHook(ctx, &autoscaling.PutLifecycleHookInput{
-			AutoScalingGroupName: aws.String(name), LifecycleHookName: h.LifecycleHookName,
-			LifecycleTransition: h.LifecycleTransition, DefaultResult: h.DefaultResult, HeartbeatTimeout: h.HeartbeatTimeout,
-		})
-		if err != nil {
-			return fmt.Errorf("putting lifecycle hook %s: %w", aws.ToString(h.LifecycleHookName), err)
-		}
-	case had && !want:
-		_, err := r.client.AutoScaling.DeleteLifecycleHook(ctx, &autoscaling.DeleteLifecycleHookInput{
-			AutoScalingGroupName: aws.String(name), LifecycleHookName: aws.String(firstSyncHookName(name)),
-		})
-		if err != nil && !pool.IsNotFound(err) {
-			return fmt.Errorf("deleting lifecycle hook %s: %w", firstSyncHookName(name), err)
-		}
+// ensureSyncHook puts the first-sync hook on the group unless it is there.
+func (r *ClonePoolResource) ensureSyncHook(ctx context.Context, group string) error {
+	h := firstSyncHook(group)
+	has, err := pool.HasLifecycleHook(ctx, r.client.AutoScaling, group, aws.ToString(h.LifecycleHookName))
+	if err != nil || has {
+		return err
 	}
-	return nil
+	return pool.PutLifecycleHook(ctx, r.client.AutoScaling, group, h)
 }

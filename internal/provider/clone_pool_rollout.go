@@ -30,6 +30,18 @@ func (r *ClonePoolResource) rollOut(ctx context.Context, g pool.Group, plan, pri
 		Clients: r.clients(), EC2: r.client.EC2, Group: g.Name, TemplateID: templateID,
 		Targets: pool.Targets(in.targetGroups, in.classicELBs), Progress: progress(ctx, "rollout"),
 	}
+	if !plan.SyncPolicyID.IsNull() || (prior != nil && !prior.SyncPolicyID.IsNull()) {
+		// The pool has or had the first-sync hook: the fleet puts or deletes
+		// it before the group launches a version that needs it or not,
+		// rollback included.
+		hook := firstSyncHook(g.Name)
+		fleet.SyncHook = &hook
+		if prior == nil || !prior.LaunchTemplateVersion.Equal(plan.LaunchTemplateVersion) {
+			// This apply made the version, with the agent when the plan has
+			// a sync policy; other versions are read from EC2.
+			fleet.AgentVersions = map[string]bool{version: !plan.SyncPolicyID.IsNull()}
+		}
+	}
 	to := rollout.Target{ImageID: plan.ImageID.ValueString(), TemplateVersion: version}
 	instances, err := fleet.InstancesOf(ctx, g)
 	if err != nil {
