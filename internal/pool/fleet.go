@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,9 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
+	"github.com/cloneserver/terraform-provider-clone/internal/wait"
 )
 
 // Tags EC2 puts on every instance launched from a launch template: they
@@ -56,13 +59,42 @@ type Member struct {
 	TemplateVersion string
 }
 
+// freshIDWait bounds how long DescribeMembers retries an instance id EC2
+// does not know yet. EC2 is eventually consistent: an instance Auto
+// Scaling just launched may be InvalidInstanceID.NotFound to
+// DescribeInstances for a while.
+// https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
+const freshIDWait = 30 * time.Second
+
 // DescribeMembers reads image, launch time and launch template version of
-// ids with one (paginated) DescribeInstances call.
+// ids with one (paginated) DescribeInstances call, retried while EC2 does
+// not know one of the ids yet (freshIDWait).
 func DescribeMembers(ctx context.Context, client *ec2.Client, templateID string, ids []string) (map[string]Member, error) {
-	out := make(map[string]Member, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return map[string]Member{}, nil
 	}
+	var out map[string]Member
+	var last error
+	wctx, cancel := context.WithTimeout(ctx, freshIDWait)
+	defer cancel()
+	err := wait.For(wctx, wait.Options{Interval: time.Second}, func(context.Context) (bool, string, error) {
+		var err error
+		out, err = describeMembers(ctx, client, templateID, ids)
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidInstanceID.NotFound" {
+			last = err
+			return false, apiErr.ErrorMessage(), nil
+		}
+		return err == nil, "", err
+	})
+	if wait.IsTimeout(err) && ctx.Err() == nil && last != nil {
+		return nil, last
+	}
+	return out, err
+}
+
+func describeMembers(ctx context.Context, client *ec2.Client, templateID string, ids []string) (map[string]Member, error) {
+	out := make(map[string]Member, len(ids))
 	p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{InstanceIds: ids})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
