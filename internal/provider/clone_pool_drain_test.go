@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
+	"github.com/cloneserver/terraform-provider-clone/internal/emulator"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 )
 
@@ -252,6 +253,19 @@ func testAccCheckDrained(t *testing.T, proxy *acctest.Proxy, world *seed.World, 
 				t.Logf("%s: deregistered from %s, terminated %.2fs later (drain %s)", id, lb.name, gap.Seconds(), d)
 				if gap < d {
 					errs = append(errs, fmt.Sprintf("%s terminated %.2fs after its deregistration from %s, before its %s drain ended", id, gap.Seconds(), lb.name, d))
+				}
+			}
+		}
+		// The strict emulator records a violation when it terminates an
+		// instance still registered or draining somewhere.
+		if cfg, err := emulator.Config(context.Background(), acctest.Endpoint()); err == nil && cfg.Strict {
+			events, err := emulator.Events(context.Background(), acctest.Endpoint())
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				if e.Kind == "terminate" && e.Violation != "" && slices.Contains(order, e.Instance) {
+					errs = append(errs, fmt.Sprintf("strict emulator: %s: %s", e.Instance, e.Violation))
 				}
 			}
 		}
