@@ -68,6 +68,8 @@ show() {
   tf output
   step "every load balancer target and its health"
   go run ./cmd/seed -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo -health
+  step "what the strict test cloud saw (AWS's rules: hooks, draining, health warm-up)"
+  go run ./cmd/cloudemu strict -cache "$cache"
 }
 
 case "${1:-apply}" in

@@ -13,7 +13,7 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/emulator"
 )
 
-const usage = "usage: cloudemu start|stop|status [-port N] [-cache DIR]"
+const usage = "usage: cloudemu start|stop|status|strict [-port N] [-cache DIR]"
 
 func main() {
 	if len(os.Args) < 2 {
@@ -52,8 +52,46 @@ func run(verb string, port int, cache string) error {
 			return err
 		}
 		fmt.Println(endpoint)
+	case "strict":
+		endpoint, err := emulator.Status(ctx, pidFile)
+		if err != nil {
+			return err
+		}
+		return reportStrict(ctx, endpoint)
 	default:
 		return fmt.Errorf("unknown command %q; %s", verb, usage)
+	}
+	return nil
+}
+
+// reportStrict prints whether the strict layer is on and what it saw, and
+// fails when a clone was terminated while a load balancer still routed to
+// it or drained it.
+func reportStrict(ctx context.Context, endpoint string) error {
+	cfg, err := emulator.Config(ctx, endpoint)
+	if err != nil {
+		fmt.Println("strict layer: off (CLONE_EMULATOR_STRICT=off): the emulator is plain, lenient moto")
+		return nil
+	}
+	events, err := emulator.Events(ctx, endpoint)
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	var violations []string
+	for _, e := range events {
+		count[e.Kind]++
+		if e.Violation != "" {
+			violations = append(violations, e.Instance+": "+e.Violation)
+		}
+	}
+	fmt.Printf("strict layer: on, AWS timing × %g; %d launches, %d hook completions, %d deregistrations, %d terminations; %d terminated while still serving\n",
+		cfg.TimeScale, count["launch"], count["lifecycle_action"], count["deregister"], count["terminate"], len(violations))
+	for _, v := range violations {
+		fmt.Println("  " + v)
+	}
+	if len(violations) > 0 {
+		return fmt.Errorf("%d instances were terminated while a load balancer still routed to them or drained them", len(violations))
 	}
 	return nil
 }

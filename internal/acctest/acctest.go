@@ -61,7 +61,69 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	defer stop()
-	return m.Run()
+	code := m.Run()
+	if err := checkNoViolations(); err != nil {
+		fmt.Fprintf(os.Stderr, "acceptance tests: %s\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// checkNoViolations fails the whole run when the strict emulator saw an
+// instance terminated while a load balancer still routed to it or drained it
+// (in-flight requests cut on AWS), whichever test did it.
+func checkNoViolations() error {
+	if endpoint == "" || os.Getenv("CLONE_ACC_ENDPOINT") != "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := emulator.Config(ctx, endpoint); err != nil {
+		return nil // the strict layer is off
+	}
+	events, err := emulator.Events(ctx, endpoint)
+	if err != nil {
+		return fmt.Errorf("reading the strict emulator's events: %w", err)
+	}
+	var bad []string
+	for _, e := range events {
+		if e.Violation != "" {
+			bad = append(bad, e.Instance+": "+e.Violation)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d instances were terminated while still serving: %v", len(bad), bad)
+	}
+	fmt.Fprintf(os.Stderr, "strict emulator: %d events, no instance terminated while still serving\n", len(events))
+	return nil
+}
+
+// Events returns what the strict emulator recorded so far (nil when the
+// strict layer is off or the tests run elsewhere).
+func Events(t testing.TB) []emulator.Event {
+	t.Helper()
+	if endpoint == "" || os.Getenv("CLONE_ACC_ENDPOINT") != "" {
+		return nil
+	}
+	events, err := emulator.Events(context.Background(), endpoint)
+	if err != nil {
+		t.Fatalf("reading the strict emulator's events: %s", err)
+	}
+	return events
+}
+
+// StandIn programs the clone stand-in for group (see emulator.StandIn); it
+// skips the test when the cloud under test has none.
+func StandIn(t testing.TB, s emulator.StandIn) {
+	t.Helper()
+	if endpoint == "" || os.Getenv("CLONE_ACC_ENDPOINT") != "" {
+		t.Skip("the clone stand-in exists only in the strict emulator")
+	}
+	if err := emulator.SetStandIn(context.Background(), endpoint, s); err != nil {
+		t.Fatalf("programming the clone stand-in: %s", err)
+	}
 }
 
 func setup() (func(), error) {
