@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
 	"math/rand/v2"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +165,63 @@ func TestRenderNoDoubleEncoding(t *testing.T) {
 	}
 	if !strings.Contains(doc, "CS_LIFECYCLE_HOOK_NAME=tf-acc-test-0123abcd-first-sync\n") {
 		t.Error("the agent's hook setting is not plain text in the decompressed user data")
+	}
+}
+
+// cloudInitReader reads user data the way cloud-init's user_data.py does
+// (decompress when gzip, parse the MIME message from text, decode each
+// part's payload) and loads each cloud-config part with PyYAML.
+const cloudInitReader = `
+import email, gzip, json, sys, yaml
+data = sys.stdin.buffer.read()
+if data[:2] == b"\x1f\x8b":
+    data = gzip.decompress(data)
+msg = email.message_from_string(data.decode("utf-8"))
+out = []
+for part in msg.walk():
+    if part.is_multipart():
+        continue
+    payload = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+    if part.get_content_type() == "text/cloud-config":
+        assert isinstance(yaml.safe_load(payload), dict)
+    out.append({"filename": part.get_filename(), "content_type": part.get_content_type(), "content": payload})
+json.dump(out, sys.stdout)
+`
+
+func TestRenderReadsLikeCloudInit(t *testing.T) {
+	if err := exec.Command("python3", "-c", "import yaml").Run(); err != nil {
+		t.Skip("python3 with PyYAML is not installed")
+	}
+	parts := append(mustMasterParts(t, testMaster), agentPart(t))
+	for _, user := range []string{cloudUserData, noisyScript(4000), "#!/bin/sh\r\necho 'grüße'\r\n"} {
+		data, err := Render(parts, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("python3", "-c", cloudInitReader)
+		cmd.Stdin = bytes.NewReader(data)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("reading the user data as cloud-init does: %v", err)
+		}
+		var got []struct {
+			Filename    string `json:"filename"`
+			ContentType string `json:"content_type"`
+			Content     string `json:"content"`
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := append(append([]Part{}, parts...), Part{Filename: UserPartFilename, ContentType: DetectContentType(user), Content: user})
+		if len(got) != len(want) {
+			t.Fatalf("cloud-init would read %d parts, want %d", len(got), len(want))
+		}
+		for i, p := range want {
+			if got[i].Filename != p.Filename || got[i].ContentType != p.ContentType || got[i].Content != p.Content {
+				t.Errorf("part %d: cloud-init would read %s (%s), %d bytes; want %s (%s), %d bytes",
+					i, got[i].Filename, got[i].ContentType, len(got[i].Content), p.Filename, p.ContentType, len(p.Content))
+			}
+		}
 	}
 }
 
