@@ -46,8 +46,10 @@ type AWSClient struct {
 	logger logging.Logger
 }
 
-// New builds every client from one resolved aws.Config.
+// New builds every client from one resolved aws.Config, each with the
+// provider's SDK logging (WithLogging).
 func New(cfg aws.Config, ep Endpoints, logger logging.Logger) *AWSClient {
+	cfg = WithLogging(cfg)
 	return &AWSClient{
 		Region: cfg.Region,
 		AutoScaling: autoscaling.NewFromConfig(cfg, func(o *autoscaling.Options) {

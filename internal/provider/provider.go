@@ -214,11 +214,16 @@ func (p *CloneProvider) Configure(ctx context.Context, req provider.ConfigureReq
 
 	ctx, logger := logging.NewTfLogger(ctx)
 	cfg.Logger = logger
+	// aws-sdk-go-base's request/response logger fails any call, its own
+	// credential and identity calls included, whose body has a line over
+	// 64 KiB. It stays off; conns.WithLogging logs the clients instead.
+	cfg.SuppressDebugLog = true
 	ctx, awsCfg, awsDiags := awsbase.GetAwsConfig(ctx, cfg)
 	resp.Diagnostics.Append(convertAWSBaseDiags(awsDiags)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	awsCfg = conns.WithLogging(awsCfg)
 	if !regionRegexp.MatchString(awsCfg.Region) {
 		resp.Diagnostics.AddAttributeError(path.Root("region"), "Missing or invalid AWS region",
 			fmt.Sprintf("The clone provider needs a region (got %q). Set `region` in the provider block or AWS_REGION.", awsCfg.Region))
