@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
 type attrError struct {
@@ -186,4 +187,108 @@ func surgeRoom(plan *clonePoolResourceModel) *attrError {
 	return &attrError{path.Root("max_size"), fmt.Sprintf(
 		"This change rolls the pool, and rolling_update.min_healthy_percent = 100 keeps all %d clones healthy while new ones come up, "+
 			"so max_size (%d) must be at least %d. Raise max_size or lower min_healthy_percent.", desired, maxSize, desired+1)}
+}
+
+// Stand-ins at plan time for the master's instance id, when not known yet,
+// and for its private address, which only the apply reads: the longest of
+// each, so the master's part is never smaller than the one applied.
+const (
+	masterIDPlaceholder      = "i-00000000000000000"
+	masterAddressPlaceholder = "255.255.255.255"
+)
+
+// checkUserDataFits adds an error on user_data when the user data of the
+// launch template version this plan creates would not fit EC2's limit. It
+// renders the pool's parts with what the plan knows: the master's address
+// is a stand-in, and a sync policy not known yet (or not readable now) is
+// stood in for by placeholderAgentPart. Unknown user_data is left to the
+// apply, which checks the user data it renders again.
+func (r *ClonePoolResource) checkUserDataFits(ctx context.Context, plan *clonePoolResourceModel, diags *diag.Diagnostics) {
+	if plan.UserData.IsUnknown() || plan.Name.IsUnknown() {
+		return
+	}
+	name := plan.Name.ValueString()
+	var agent *userdata.Part
+	estimated := false
+	if id := plan.SyncPolicyID; !id.IsNull() {
+		var part userdata.Part
+		var err error
+		if !id.IsUnknown() {
+			part, err = r.syncAgentPart(r.client.Context(ctx), name, id.ValueString())
+			if err != nil {
+				tflog.Warn(ctx, "rendering the sync agent to size the user data; estimating it", map[string]any{"error": err.Error()})
+			}
+		}
+		if id.IsUnknown() || err != nil {
+			estimated = true
+			if part, err = placeholderAgentPart(name); err != nil {
+				tflog.Warn(ctx, "rendering a stand-in sync agent to size the user data", map[string]any{"error": err.Error()})
+				return
+			}
+		}
+		agent = &part
+	}
+	parts, err := plannedUserDataParts(plan, agent)
+	if err != nil {
+		// The apply reports the same error with the master's real values.
+		tflog.Debug(ctx, "rendering the master's user data part to size the user data", map[string]any{"error": err.Error()})
+		return
+	}
+	sizes, err := userdata.Measure(parts, plan.UserData.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("user_data"), "Invalid Clone Pool user data", err.Error())
+		return
+	}
+	if e := userDataTooLarge(sizes, estimated); e != nil {
+		diags.AddAttributeError(e.path, "Clone Pool user data too large", e.msg)
+	}
+}
+
+// plannedUserDataParts renders the pool's own user data parts as far as the
+// plan knows them: the master's with stand-ins for its id and address, then
+// agent, the sync agent's, when not nil.
+func plannedUserDataParts(plan *clonePoolResourceModel, agent *userdata.Part) ([]userdata.Part, error) {
+	var master *pool.Master
+	if pm := plan.master(); pm != nil {
+		id := pm.InstanceID.ValueString()
+		if pm.InstanceID.IsUnknown() || id == "" {
+			id = masterIDPlaceholder
+		}
+		master = &pool.Master{ID: id, PrivateIP: masterAddressPlaceholder}
+	}
+	parts, err := masterParts(plan.master(), master)
+	if err != nil {
+		return nil, err
+	}
+	if agent != nil {
+		parts = append(parts, *agent)
+	}
+	return parts, nil
+}
+
+// userDataTooLarge explains, on user_data, user data over EC2's limit: its
+// size, the limit, the pool's own share and what that leaves for the user.
+// estimated says the sync agent's share is an estimate.
+func userDataTooLarge(s userdata.Sizes, estimated bool) *attrError {
+	if s.Fits() {
+		return nil
+	}
+	about, form := "", ""
+	if estimated {
+		about = "about "
+	}
+	if s.Pool > 0 {
+		form = " gzip-compressed"
+	}
+	msg := fmt.Sprintf("With this user_data the launch template's user data would be %s%d bytes%s, over EC2's limit of %d bytes "+
+		"(raw, before base64: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html). ",
+		about, s.Total, form, userdata.Limit)
+	if s.Pool > 0 {
+		msg += fmt.Sprintf("The pool's own share (master settings and sync agent) is %s%d bytes, which leaves %s%d bytes for user_data once compressed. ",
+			about, s.Pool, about, max(userdata.Limit-s.Pool, 0))
+	} else {
+		msg += "The pool's own share is 0 bytes: it adds no part of its own and sends user_data as it is. "
+	}
+	msg += "Shorten user_data, or have it download a larger script at boot."
+	return &attrError{path.Root("user_data"), msg}
 }

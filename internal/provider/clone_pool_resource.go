@@ -153,9 +153,10 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"user_data": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "Your own user data (a cloud-config document or a script). The pool adds its own cloud-init " +
-					"parts (master address, disabled services) and sends one MIME multipart document, identical byte for " +
-					"byte for an identical configuration. Do not pass a multipart document yourself.",
-				Validators: []validator.String{stringvalidator.LengthAtMost(16 * 1024)},
+					"parts (master address, disabled services, sync agent) and sends one gzip-compressed MIME multipart " +
+					"document, identical byte for byte for an identical configuration; without parts of its own it sends " +
+					"`user_data` as it is. EC2 allows 16,384 bytes of user data: the plan fails when `user_data` does not " +
+					"fit beside the pool's own parts. Do not pass a multipart document yourself.",
 			},
 			"min_size": schema.Int64Attribute{
 				Required:            true,
@@ -472,6 +473,7 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		if config.DesiredCapacity.IsNull() {
 			plan.DesiredCapacity = plan.MinSize
 		}
+		r.checkUserDataFits(ctx, &plan, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
 	}
@@ -492,6 +494,9 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		plan.LaunchTemplateVersion = types.Int64Unknown()
 	default:
 		plan.LaunchTemplateVersion = state.LaunchTemplateVersion
+	}
+	if plan.LaunchTemplateVersion.IsUnknown() {
+		r.checkUserDataFits(ctx, &plan, &resp.Diagnostics)
 	}
 	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 {
 		if e := surgeRoom(&plan); e != nil {

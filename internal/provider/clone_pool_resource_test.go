@@ -626,9 +626,10 @@ func testAccCheckClonePoolUserData(t *testing.T, name string, want ...string) re
 		if err != nil {
 			return err
 		}
+		doc := testAccGunzip(string(raw))
 		for _, w := range want {
-			if !strings.Contains(string(raw), w) {
-				return fmt.Errorf("user data lacks %q:\n%s", w, raw)
+			if !strings.Contains(doc, w) {
+				return fmt.Errorf("user data lacks %q:\n%s", w, doc)
 			}
 		}
 		return nil

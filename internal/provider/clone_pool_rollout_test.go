@@ -175,7 +175,7 @@ func testAccCheckClonesUserData(t *testing.T, name string, world *seed.World, in
 			if err != nil {
 				return fmt.Errorf("launch template version %s: decoding user data: %w", v, err)
 			}
-			if err := testAccUserDataHasEveryPart(string(raw), world, interval); err != nil {
+			if err := testAccUserDataHasEveryPart(testAccGunzip(string(raw)), world, interval); err != nil {
 				return fmt.Errorf("launch template version %s: %w", v, err)
 			}
 		}
@@ -202,19 +202,15 @@ func testAccUserDataHasEveryPart(doc string, world *seed.World, interval time.Du
 	if m == nil {
 		return fmt.Errorf("sync agent part writes no timer unit:\n%s", parts.SyncAgent)
 	}
-	timer, err := base64.StdEncoding.DecodeString(m[1])
-	if err != nil {
-		return fmt.Errorf("decoding the sync agent's timer unit: %w", err)
-	}
-	if want := fmt.Sprintf("OnUnitActiveSec=%ds", int64(interval.Seconds())); !strings.Contains(string(timer), want) {
-		return fmt.Errorf("sync agent's timer unit lacks %q:\n%s", want, timer)
+	if want := fmt.Sprintf("OnUnitActiveSec=%ds", int64(interval.Seconds())); !strings.Contains(m[1], want) {
+		return fmt.Errorf("sync agent's timer unit lacks %q:\n%s", want, m[1])
 	}
 	return nil
 }
 
 // syncTimerRE finds the content of the timer unit in the sync agent's
-// cloud-config write_files.
-var syncTimerRE = regexp.MustCompile(`(?m)^  - path: \S+\.timer\n(?:    .*\n)*?    content: (\S+)$`)
+// cloud-config write_files, a literal block.
+var syncTimerRE = regexp.MustCompile(`(?m)^  - path: \S+\.timer\n(?:    .*\n)*?    content: \|\n((?:      .*\n|\n)+)`)
 
 // TestAccClonePool_rollback makes the new clones unhealthy in the target
 // group through the fault proxy. With rollback on, the pool ends on the old

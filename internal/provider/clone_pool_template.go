@@ -64,9 +64,16 @@ func (r *ClonePoolResource) templateSpec(ctx context.Context, plan *clonePoolRes
 		}
 		parts = append(parts, part)
 	}
-	doc, err := userdata.Assemble(parts, plan.UserData.ValueString())
+	data, err := userdata.Render(parts, plan.UserData.ValueString())
 	if err != nil {
 		return pool.TemplateSpec{}, fmt.Errorf("assembling user data: %w", err)
+	}
+	if len(data) > userdata.Limit {
+		sizes, err := userdata.Measure(parts, plan.UserData.ValueString())
+		if err != nil {
+			return pool.TemplateSpec{}, fmt.Errorf("assembling user data: %w", err)
+		}
+		return pool.TemplateSpec{}, errors.New(userDataTooLarge(sizes, false).msg)
 	}
 	root, size, err := pool.RootDevice(ctx, r.client.EC2, plan.ImageID.ValueString())
 	if err != nil {
@@ -78,7 +85,7 @@ func (r *ClonePoolResource) templateSpec(ctx context.Context, plan *clonePoolRes
 		KeyName:            plan.KeyName.ValueString(),
 		IAMInstanceProfile: plan.IAMInstanceProfile.ValueString(),
 		SecurityGroupIDs:   in.securityGroups,
-		UserData:           doc,
+		UserData:           string(data),
 		RootDeviceName:     root,
 		RootVolumeSize:     size,
 	}, nil
@@ -92,7 +99,7 @@ func masterParts(pm *clonePoolMasterModel, master *pool.Master) ([]userdata.Part
 	}
 	var services []string
 	for _, v := range pm.DisableServices.Elements() {
-		if s, ok := v.(types.String); ok {
+		if s, ok := v.(types.String); ok && !s.IsUnknown() {
 			services = append(services, s.ValueString())
 		}
 	}
@@ -115,10 +122,27 @@ func (r *ClonePoolResource) syncAgentPart(ctx context.Context, poolName, policyI
 	if err != nil {
 		return userdata.Part{}, fmt.Errorf("loading sync policy %s: %w", policyID, err)
 	}
+	return poolAgentPart(poolName, p)
+}
+
+// placeholderAgentPart stands in at plan time for the agent of a sync
+// policy not known yet: the agent this pool would carry with the shortest
+// policy name, so the size check errs on the side of letting a plan pass.
+func placeholderAgentPart(poolName string) (userdata.Part, error) {
+	names := syncstore.NamesOf("x")
+	return poolAgentPart(poolName, syncagent.Policy{
+		Name:           "x",
+		Interval:       syncagent.MinInterval,
+		PathsParameter: names.PathsParameter,
+		KeyParameter:   names.KeyParameter,
+	}.WithDefaults())
+}
+
+func poolAgentPart(poolName string, p syncagent.Policy) (userdata.Part, error) {
 	p.AutoScalingGroupName = pool.NamesFor(poolName).Group
 	p.LifecycleHookName = firstSyncHookName(poolName)
 	if err := p.Validate(); err != nil {
-		return userdata.Part{}, fmt.Errorf("sync policy %s: %w", policyID, err)
+		return userdata.Part{}, fmt.Errorf("sync policy %s: %w", p.Name, err)
 	}
 	return userdata.Part{Filename: pool.SyncAgentPartFilename, ContentType: userdata.ContentTypeCloudConfig, Content: syncagent.RenderCloudInitPart(p)}, nil
 }
