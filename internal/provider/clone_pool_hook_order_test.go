@@ -14,8 +14,8 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
 )
 
-// TestAccClonePool_hookOrder adds sync_policy_id to a pool, then removes it,
-// and proves from the calls the recording proxy saw that the first-sync
+// TestAccClonePool_hookOrder adds sync_policy_id to a pool while scaling it
+// out, then removes it while scaling it back in, and proves from the calls the recording proxy saw that the first-sync
 // launch lifecycle hook exists before the group is pointed at the launch
 // template version with the sync agent and before anything launches, and
 // that it is gone before the group is pointed at the version without the
@@ -32,11 +32,11 @@ func TestAccClonePool_hookOrder(t *testing.T) {
 	proxy := acctest.NewProxy(t)
 	const desired = 2
 	cfg := func(sync bool) string {
-		extra := ""
+		extra, n := "", desired
 		if sync {
-			extra = "  sync_policy_id = clone_sync_policy.test.id\n"
+			extra, n = "  sync_policy_id = clone_sync_policy.test.id\n", desired+1
 		}
-		c := testAccClonePoolConfig(t, name, world, desired, extra) + testAccSyncPolicyConfig(name, world, "5m")
+		c := testAccClonePoolConfig(t, name, world, n, extra) + testAccSyncPolicyConfig(name, world, "5m")
 		return strings.Replace(c, "provider \"clone\" {\n", fmt.Sprintf(
 			"provider \"clone\" {\n  endpoints {\n    autoscaling = %q\n    ec2         = %q\n    elb         = %q\n    elbv2       = %q\n  }\n",
 			proxy.URL, proxy.URL, proxy.URL, proxy.URL), 1)
@@ -58,7 +58,7 @@ func TestAccClonePool_hookOrder(t *testing.T) {
 				PreConfig: proxy.Reset,
 				Config:    cfg(true),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired+1),
 					testAccCheckSyncHook(t, name, true),
 					testAccCheckHookFirst(proxy, name, "PutLifecycleHook"),
 				),
