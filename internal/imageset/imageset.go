@@ -173,7 +173,7 @@ func Bake(ctx context.Context, api API, in BakeInput) (Image, error) {
 // WaitAvailable polls the image until it is available, failed, or ctx ends.
 func WaitAvailable(ctx context.Context, api API, imageID string, progress func(string)) (Image, error) {
 	var img Image
-	err := wait.For(ctx, wait.Options{Interval: 5 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
+	err := wait.For(ctx, wait.Options{Interval: 5 * time.Second, MaxInterval: 30 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
 		found, err := FindImage(ctx, api, imageID)
 		if errors.Is(err, ErrNotFound) {
 			// A new image can take a moment to become visible.
@@ -218,7 +218,7 @@ func Delete(ctx context.Context, api API, img Image) error {
 // just-deregistered image still holds it.
 func DeleteSnapshots(ctx context.Context, api API, ids []string) error {
 	for _, id := range ids {
-		err := wait.For(ctx, wait.Options{Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+		err := wait.For(ctx, wait.Options{Interval: 2 * time.Second, MaxInterval: 15 * time.Second}, func(ctx context.Context) (bool, string, error) {
 			_, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
 			switch {
 			case err == nil, tfawserr.ErrCodeEquals(err, "InvalidSnapshot.NotFound"):

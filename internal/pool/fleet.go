@@ -77,7 +77,7 @@ func DescribeMembers(ctx context.Context, client *ec2.Client, templateID string,
 	var last error
 	wctx, cancel := context.WithTimeout(ctx, freshIDWait)
 	defer cancel()
-	err := wait.For(wctx, wait.Options{Interval: time.Second}, func(context.Context) (bool, string, error) {
+	err := wait.For(wctx, wait.Options{Interval: time.Second, MaxInterval: 5 * time.Second}, func(context.Context) (bool, string, error) {
 		var err error
 		out, err = describeMembers(ctx, client, templateID, ids)
 		var apiErr smithy.APIError

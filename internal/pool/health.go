@@ -101,7 +101,7 @@ func (e *HealthyError) Unwrap() error { return e.Err }
 func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhealth.Target, want int, progress func(string)) (ids, healthy []string, err error) {
 	start := time.Now()
 	var report poolhealth.Report
-	err = wait.For(ctx, wait.Options{Interval: 2 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
+	err = wait.For(ctx, wait.Options{Interval: 2 * time.Second, MaxInterval: 15 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
 		g, err := FindGroup(ctx, c.AutoScaling, group)
 		if err != nil {
 			return false, "", err
@@ -153,7 +153,7 @@ func (c Clients) WaitAbsent(ctx context.Context, targets []poolhealth.Target, id
 	if len(targets) == 0 || len(ids) == 0 {
 		return nil
 	}
-	return wait.For(ctx, wait.Options{Interval: 2 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
+	return wait.For(ctx, wait.Options{Interval: 2 * time.Second, MaxInterval: 15 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
 		report, err := c.Health(ctx, targets)
 		if err != nil {
 			return false, "", err
@@ -424,7 +424,7 @@ func (c Clients) waitDrained(ctx context.Context, drains []drain, progress func(
 	first := true
 	wctx, cancel := context.WithDeadline(ctx, last)
 	defer cancel()
-	err := wait.For(wctx, wait.Options{Interval: drainPollInterval, Progress: progress}, func(context.Context) (bool, string, error) {
+	err := wait.For(wctx, wait.Options{Interval: drainPollInterval, MaxInterval: 15 * time.Second, Progress: progress}, func(context.Context) (bool, string, error) {
 		if first {
 			// Right after deregistration every load balancer with a
 			// delay still lists the clones: look from the second check.

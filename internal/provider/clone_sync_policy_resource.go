@@ -724,7 +724,7 @@ func (r *CloneSyncPolicyResource) findMasterAddress(ctx context.Context, instanc
 	var address string
 	waitCtx, cancel := context.WithTimeout(ctx, masterLookupTimeout)
 	defer cancel()
-	err := wait.For(waitCtx, wait.Options{Interval: 2 * time.Second}, func(ctx context.Context) (bool, string, error) {
+	err := wait.For(waitCtx, wait.Options{Interval: 2 * time.Second, MaxInterval: 10 * time.Second}, func(ctx context.Context) (bool, string, error) {
 		out, err := r.client.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instanceID}})
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && strings.HasPrefix(apiErr.ErrorCode(), "InvalidInstanceID.") {

@@ -296,7 +296,7 @@ func (r *runner) launch(ctx context.Context, v view, to Target, n int, stage str
 	defer cancel()
 	last := v
 	var tracked []Instance
-	err := wait.For(wctx, wait.Options{Interval: r.opts.PollInterval, Progress: r.progress}, func(context.Context) (bool, string, error) {
+	err := wait.For(wctx, wait.Options{Interval: r.opts.PollInterval, MaxInterval: 8 * r.opts.PollInterval, Progress: r.progress}, func(context.Context) (bool, string, error) {
 		obs, err := r.observe(ctx, to)
 		if err != nil {
 			return false, "", err

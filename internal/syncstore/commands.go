@@ -66,7 +66,7 @@ func comment(s string) string {
 // WaitCommand waits until the command finished on instanceID and fails
 // unless it succeeded.
 func WaitCommand(ctx context.Context, api API, commandID, instanceID string, progress func(status string)) error {
-	err := wait.For(ctx, wait.Options{Interval: 3 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
+	err := wait.For(ctx, wait.Options{Interval: 3 * time.Second, MaxInterval: 15 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
 		out, err := api.GetCommandInvocation(ctx, &ssm.GetCommandInvocationInput{
 			CommandId: aws.String(commandID), InstanceId: aws.String(instanceID),
 		})

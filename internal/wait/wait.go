@@ -18,6 +18,11 @@ type Check func(ctx context.Context) (done bool, status string, err error)
 type Options struct {
 	// Interval between checks; the first check runs immediately.
 	Interval time.Duration
+	// MaxInterval, when above Interval, makes the wait back off: the pause
+	// after each check grows by half, up to MaxInterval. A long wait then
+	// costs tens of API calls, not hundreds (AWS rate-limits calls per
+	// account: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
+	MaxInterval time.Duration
 	// Progress, when set, is called with the status after every check whose
 	// status differs from the previous one.
 	Progress func(status string)
@@ -44,8 +49,8 @@ func For(ctx context.Context, opts Options, check Check) error {
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
 
 	var last string
 	for {
@@ -60,12 +65,22 @@ func For(ctx context.Context, opts Options, check Check) error {
 		if done {
 			return nil
 		}
+		timer.Reset(interval)
 		select {
 		case <-ctx.Done():
 			return &TimeoutError{LastStatus: last, Err: ctx.Err()}
-		case <-ticker.C:
+		case <-timer.C:
 		}
+		interval = next(interval, opts.MaxInterval)
 	}
+}
+
+// next is the pause after pause: half as long again, capped at max.
+func next(pause, max time.Duration) time.Duration {
+	if max <= pause {
+		return pause
+	}
+	return min(pause+pause/2, max)
 }
 
 // IsTimeout reports whether err came from a wait that ran out of time.

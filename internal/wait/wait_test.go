@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -54,5 +55,35 @@ func TestFor(t *testing.T) {
 				t.Fatalf("progress = %v, want one entry per changed status", progress)
 			}
 		})
+	}
+}
+
+func TestNextBacksOffToCeiling(t *testing.T) {
+	pause := time.Second
+	var got []time.Duration
+	for range 7 {
+		got = append(got, pause)
+		pause = next(pause, 5*time.Second)
+	}
+	want := []time.Duration{time.Second, 1500 * time.Millisecond, 2250 * time.Millisecond, 3375 * time.Millisecond, 5 * time.Second, 5 * time.Second, 5 * time.Second}
+	if !slices.Equal(got, want) {
+		t.Fatalf("pauses %v, want %v", got, want)
+	}
+	if next(time.Second, 0) != time.Second {
+		t.Fatal("without MaxInterval the pause must stay fixed")
+	}
+}
+
+// A 10-minute wait polled from 2 s with a 15 s ceiling costs about 45
+// checks, not the 300 a fixed 2 s interval costs.
+func TestBackoffCallsForTenMinutes(t *testing.T) {
+	checks, elapsed, pause := 0, time.Duration(0), 2*time.Second
+	for elapsed < 10*time.Minute {
+		checks++
+		elapsed += pause
+		pause = next(pause, 15*time.Second)
+	}
+	if checks > 50 {
+		t.Fatalf("%d checks in 10 minutes, want at most 50", checks)
 	}
 }
