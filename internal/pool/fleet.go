@@ -237,14 +237,10 @@ func (f *Fleet) SetCapacity(ctx context.Context, desired, maxSize int) error {
 	return nil
 }
 
-// Health reads every attached load balancer once. Members missing from a
-// classic load balancer are registered with it, as WaitHealthy does.
-func (f *Fleet) Health(ctx context.Context, ids []string) (poolhealth.Report, error) {
-	report, err := f.Clients.Health(ctx, f.Targets)
-	if err != nil {
-		return report, err
-	}
-	return report, f.registerMissingClassic(ctx, report, ids)
+// Health reads every attached load balancer once. It registers nothing
+// (see WaitHealthy): Auto Scaling does, when a clone enters InService.
+func (f *Fleet) Health(ctx context.Context, _ []string) (poolhealth.Report, error) {
+	return f.Clients.Health(ctx, f.Targets)
 }
 
 // Retire takes ids out of every load balancer and the group (Clients.Retire).

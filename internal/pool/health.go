@@ -95,9 +95,11 @@ func (e *HealthyError) Error() string {
 func (e *HealthyError) Unwrap() error { return e.Err }
 
 // WaitHealthy waits until the group has want serving members and each is
-// healthy in every target. Members missing from a classic load balancer
-// are registered with it. It returns the serving members and the healthy
-// ones as last seen.
+// healthy in every target. It registers nothing: Auto Scaling registers a
+// member with the group's load balancers when it enters InService, after its
+// launch hooks completed, so a clone held for its first sync never serves
+// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/attach-load-balancer-asg.html).
+// It returns the serving members and the healthy ones as last seen.
 func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhealth.Target, want int, progress func(string)) (ids, healthy []string, err error) {
 	start := time.Now()
 	var report poolhealth.Report
@@ -114,9 +116,6 @@ func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhe
 		if err != nil {
 			return false, "", err
 		}
-		if err := c.registerMissingClassic(ctx, report, ids); err != nil {
-			return false, "", err
-		}
 		healthy = report.Healthy(ids)
 		return len(healthy) >= want, strings.Join(report.Progress(ids), "; "), nil
 	})
@@ -128,24 +127,6 @@ func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhe
 		return ids, healthy, err
 	}
 	return ids, healthy, nil
-}
-
-func (c Clients) registerMissingClassic(ctx context.Context, report poolhealth.Report, ids []string) error {
-	for _, t := range report.Targets {
-		if t.Target.Kind != poolhealth.KindClassicELB {
-			continue
-		}
-		var missing []string
-		for _, id := range ids {
-			if _, ok := t.Instances[id]; !ok {
-				missing = append(missing, id)
-			}
-		}
-		if err := c.registerClassic(ctx, t.Target.ID, missing); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // WaitAbsent waits until none of ids is actively registered with any target.

@@ -21,12 +21,30 @@ def _fix_launch_template_version_user_data():
     LaunchTemplate.create_version = create_version_with_decoded_user_data
 
 
+def _fix_classic_deregistration():
+    # moto 5.2.1 keeps instances that Auto Scaling registered with a classic
+    # load balancer apart from those registered by API, and
+    # DeregisterInstancesFromLoadBalancer removes only the latter. On AWS it
+    # deregisters the instance whoever registered it.
+    from moto.elb.models import ELBBackend
+
+    deregister = ELBBackend.deregister_instances
+
+    def deregister_from_both(self, load_balancer_name, instance_ids, from_autoscaling=False):
+        instance_ids = list(instance_ids)
+        deregister(self, load_balancer_name, instance_ids, from_autoscaling=False)
+        return deregister(self, load_balancer_name, instance_ids, from_autoscaling=True)
+
+    ELBBackend.deregister_instances = deregister_from_both
+
+
 try:
     import moto  # noqa: F401
 except ImportError:
     pass
 else:
     _fix_launch_template_version_user_data()
+    _fix_classic_deregistration()
     import os
 
     if os.environ.get("CLONE_EMULATOR_STRICT", "").strip().lower() not in ("off", "0", "false", "no"):
