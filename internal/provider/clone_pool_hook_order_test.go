@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
+	"github.com/cloneserver/terraform-provider-clone/internal/emulator"
 )
 
 // TestAccClonePool_hookOrder adds sync_policy_id to a pool while scaling it
@@ -42,6 +44,13 @@ func TestAccClonePool_hookOrder(t *testing.T) {
 			proxy.URL, proxy.URL, proxy.URL, proxy.URL), 1)
 	}
 
+	// The stand-in plays each clone's sync agent: its first sync completes
+	// the hook 20 s (scaled) after the clone entered Pending:Wait.
+	const firstSync = 20.0
+	acctest.StandIn(t, emulator.StandIn{Group: name, Result: "CONTINUE", DelaySeconds: firstSync})
+	var since float64
+	mark := func() { proxy.Reset(); since = nowSeconds() }
+
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -55,21 +64,23 @@ func TestAccClonePool_hookOrder(t *testing.T) {
 				),
 			},
 			{
-				PreConfig: proxy.Reset,
+				PreConfig: mark,
 				Config:    cfg(true),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired+1),
 					testAccCheckSyncHook(t, name, true),
 					testAccCheckHookFirst(proxy, name, "PutLifecycleHook"),
+					testAccCheckLaunchesHeld(t, name, &since, true, firstSync*acctest.TimeScale()),
 				),
 			},
 			{
-				PreConfig: proxy.Reset,
+				PreConfig: mark,
 				Config:    cfg(false),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
 					testAccCheckSyncHook(t, name, false),
 					testAccCheckHookFirst(proxy, name, "DeleteLifecycleHook"),
+					testAccCheckLaunchesHeld(t, name, &since, false, 0),
 				),
 			},
 		},
@@ -134,6 +145,67 @@ func testAccCheckHookFirst(proxy *acctest.Proxy, name, hookCall string) resource
 			return fmt.Errorf("%s pointed at launch template version %s (call %d) before %s (call %d); calls: %s", name, version, switched, hookCall, hook, strings.Join(trace, " "))
 		case launch >= 0 && launch < hook:
 			return fmt.Errorf("%s launched (call %d, %s) before %s (call %d); calls: %s", name, launch, calls[launch].Action, hookCall, hook, strings.Join(trace, " "))
+		}
+		return nil
+	}
+}
+
+func nowSeconds() float64 { return float64(time.Now().UnixNano()) / 1e9 }
+
+// testAccCheckLaunchesHeld reads what the strict emulator saw group name
+// launch since *since. With the agent (withAgent), every launch carries the
+// agent, waited under the first-sync hook, and entered service only after
+// the stand-in completed its hook, at least firstSync seconds later.
+// Without it, no launch carries the agent or waits under a hook. In both,
+// no clone without the agent ever launched while the hook existed: nothing
+// would complete its hook on AWS and it would be abandoned.
+func testAccCheckLaunchesHeld(t *testing.T, name string, since *float64, withAgent bool, firstSync float64) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		type life struct{ wait, completed, inService float64 }
+		lives := map[string]*life{}
+		launched := 0
+		for _, e := range acctest.Events(t) {
+			if e.Group != name || e.Time < *since {
+				continue
+			}
+			l := lives[e.Instance]
+			if l == nil {
+				l = &life{}
+				lives[e.Instance] = l
+			}
+			switch e.Kind {
+			case "launch":
+				launched++
+				if e.Hooked && !e.Agent {
+					return fmt.Errorf("clone %s launched without the sync agent while the first-sync hook existed", e.Instance)
+				}
+				if e.Agent != withAgent || e.Hooked != withAgent {
+					return fmt.Errorf("clone %s launched with agent=%t under hook=%t, want both %t", e.Instance, e.Agent, e.Hooked, withAgent)
+				}
+			case "pending_wait":
+				l.wait = e.Time
+			case "lifecycle_action":
+				if e.Result != "CONTINUE" || e.Detail != "stand-in" {
+					return fmt.Errorf("clone %s: lifecycle action %s by %s, want CONTINUE by the stand-in", e.Instance, e.Result, e.Detail)
+				}
+				l.completed = e.Time
+			case "in_service":
+				l.inService = e.Time
+			}
+		}
+		if launched == 0 {
+			return fmt.Errorf("the apply launched no clone in %s", name)
+		}
+		if !withAgent {
+			return nil
+		}
+		for id, l := range lives {
+			if l.inService == 0 {
+				continue
+			}
+			if l.completed == 0 || l.inService < l.completed || l.inService-l.wait < 0.9*firstSync {
+				return fmt.Errorf("clone %s entered service %.1fs after Pending:Wait (hook completed: %t), before its first sync (%.1fs)", id, l.inService-l.wait, l.completed > 0, firstSync)
+			}
 		}
 		return nil
 	}
