@@ -323,7 +323,10 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "How a change of image, instance type, user data, master settings or sync agent (also a changed " +
 					"`clone_sync_policy`) rolls the pool. Every change creates a launch template version; clones in service that do " +
 					"not run it are replaced batch by batch: launch a batch of new clones, wait until those instances are healthy " +
-					"in every attached load balancer, then retire old ones (deregister, drain, terminate). Healthy capacity never " +
+					"in every attached load balancer, then retire old ones (deregister, drain, terminate). Draining waits out each " +
+					"target group's `deregistration_delay.timeout_seconds` (300 s unless you changed it) and each classic ELB's " +
+					"connection-draining timeout, so every batch, every scale-in and the destroy take at least that long: size " +
+					"the `update` and `delete` timeouts (15m by default) for batches × (launch + health + drain). Healthy capacity never " +
 					"drops below `min_healthy_percent` of desired capacity. Old and new are told apart by image id and by the " +
 					"launch template version EC2 recorded on the instance, not by what the group reports. Left out, the defaults apply.",
 				Validators: []validator.List{listvalidator.SizeAtMost(1)},
