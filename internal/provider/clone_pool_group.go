@@ -194,12 +194,11 @@ func (r *ClonePoolResource) updateAttachments(ctx context.Context, g pool.Group,
 		}
 	}
 	if dropped := pool.Targets(dropTG, dropELB); len(dropped) > 0 {
-		ids := g.ServingIDs()
-		if err := r.clients().Deregister(ctx, dropped, ids); err != nil {
-			return err
-		}
-		if err := r.clients().WaitAbsent(ctx, dropped, ids, progress(ctx, "clones out of detached load balancers")); err != nil {
-			return fmt.Errorf("waiting for clones of Clone Pool (%s) to leave detached load balancers: %w", name, err)
+		// Detaching deregisters the clones, and they drain: the apply ends
+		// only when a detached load balancer no longer routes to any of
+		// them, so a destroy or retire that follows cuts no request.
+		if err := r.clients().Drain(ctx, dropped, g.ServingIDs(), progress(ctx, "clones out of detached load balancers")); err != nil {
+			return fmt.Errorf("waiting for clones of Clone Pool (%s) to drain from detached load balancers: %w", name, err)
 		}
 	}
 	return nil

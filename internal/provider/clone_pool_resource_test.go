@@ -534,6 +534,15 @@ func testAccExtraTargetGroup(t *testing.T, world *seed.World, name string) strin
 		t.Fatalf("creating extra target group %s: %s", tgName, err)
 	}
 	arn := aws.ToString(out.TargetGroups[0].TargetGroupArn)
+	// Drains like the seeded target group, not for AWS's default 300 s.
+	if _, err := c.ELBV2.ModifyTargetGroupAttributes(context.Background(), &elasticloadbalancingv2.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(arn),
+		Attributes: []elbv2types.TargetGroupAttribute{{
+			Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(strconv.Itoa(seed.DrainSeconds)),
+		}},
+	}); err != nil {
+		t.Fatalf("setting the deregistration delay of %s: %s", tgName, err)
+	}
 	t.Cleanup(func() {
 		_, _ = c.ELBV2.DeleteTargetGroup(context.Background(), &elasticloadbalancingv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)})
 	})

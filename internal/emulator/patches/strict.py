@@ -607,6 +607,21 @@ def install_autoscaling():
 
     B.detach_instances = detach_instances
 
+    def detach_load_balancer_target_groups(self, group_name, target_group_arns):
+        # https://docs.aws.amazon.com/autoscaling/ec2/userguide/attach-load-balancer-asg.html
+        # Detaching deregisters the group's registered instances: they drain.
+        group = self.autoscaling_groups[group_name]
+        group.target_group_arns = [x for x in group.target_group_arns if x not in target_group_arns]
+        for arn in target_group_arns:
+            tg = self.elbv2_backend.target_groups.get(arn)
+            if tg is None:
+                continue
+            ids = [s.instance.id for s in group.instance_states if s.instance.id in tg.targets]
+            if ids:
+                tg.deregister([{"Id": i} for i in ids])
+
+    B.detach_load_balancer_target_groups = detach_load_balancer_target_groups
+
     orig_delete_group = B.delete_auto_scaling_group
 
     def delete_auto_scaling_group(self, group_name):
