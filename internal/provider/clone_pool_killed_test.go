@@ -587,16 +587,7 @@ func alive(pid int) bool {
 // liveGroupImages maps each member of group name that is not leaving
 // (Pending, Pending:Wait or InService) to its image.
 func liveGroupImages(ctx context.Context, t *testing.T, name string) (map[string]string, error) {
-	c := acctest.Client(t)
-	g, err := pool.FindGroup(ctx, c.AutoScaling, name)
-	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for _, i := range g.Instances {
-		if strings.HasPrefix(i.LifecycleState, "Pending") || i.LifecycleState == rollout.LifecycleInService {
-			ids = append(ids, i.ID)
-		}
-	}
-	return pool.InstanceImages(ctx, c.EC2, ids)
+	return groupImagesWhere(ctx, t, name, func(state string) bool {
+		return strings.HasPrefix(state, "Pending") || state == rollout.LifecycleInService
+	})
 }

@@ -101,15 +101,7 @@ const testAccUserData = "#!/bin/sh\necho clone-user-part > /etc/clone-user-part\
 // testAccUserDataExtra gives a pool every kind of user data part but the
 // sync agent's: the master's env file and disabled services, and the user's.
 func testAccUserDataExtra(world *seed.World) string {
-	return fmt.Sprintf(`
-  user_data      = %q
-  sync_policy_id = clone_sync_policy.test.id
-  master {
-    instance_id      = %q
-    env_file         = "/etc/clone/master.env"
-    disable_services = ["mysql", "postgresql"]
-  }
-`, testAccUserData, world.MasterInstanceID)
+	return testAccUserDataAll(world, testAccUserData)
 }
 
 func testAccSyncPolicyConfig(name string, world *seed.World, interval string) string {
@@ -526,6 +518,12 @@ func testAccImage(t *testing.T, world *seed.World, name string) string {
 
 // groupImages returns the image of every clone in service in the group.
 func groupImages(ctx context.Context, t *testing.T, name string) (map[string]string, error) {
+	return groupImagesWhere(ctx, t, name, func(state string) bool { return state == rollout.LifecycleInService })
+}
+
+// groupImagesWhere maps each member of group name whose lifecycle state
+// keep accepts to its image.
+func groupImagesWhere(ctx context.Context, t *testing.T, name string, keep func(state string) bool) (map[string]string, error) {
 	c := acctest.Client(t)
 	g, err := pool.FindGroup(ctx, c.AutoScaling, name)
 	if err != nil {
@@ -533,7 +531,7 @@ func groupImages(ctx context.Context, t *testing.T, name string) (map[string]str
 	}
 	var ids []string
 	for _, i := range g.Instances {
-		if i.LifecycleState == rollout.LifecycleInService {
+		if keep(i.LifecycleState) {
 			ids = append(ids, i.ID)
 		}
 	}
