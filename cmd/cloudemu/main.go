@@ -43,6 +43,12 @@ func run(verb string, port int, cache string) error {
 		if err != nil {
 			return err
 		}
+		// A running emulator is reused: it must be the kind asked for.
+		_, cfgErr := emulator.Config(ctx, s.Endpoint)
+		if running, want := cfgErr == nil, emulator.StrictFromEnv(); running != want {
+			return fmt.Errorf("the emulator already running at %s has the strict layer %s, but %s=%q asks for it %s: run `make demo-destroy` first",
+				s.Endpoint, onOff(running), emulator.EnvStrict, os.Getenv(emulator.EnvStrict), onOff(want))
+		}
 		fmt.Println(s.Endpoint)
 	case "stop":
 		return emulator.StopDetached(pidFile)
@@ -70,7 +76,7 @@ func run(verb string, port int, cache string) error {
 func reportStrict(ctx context.Context, endpoint string) error {
 	cfg, err := emulator.Config(ctx, endpoint)
 	if err != nil {
-		fmt.Println("strict layer: off (CLONE_EMULATOR_STRICT=off): the emulator is plain, lenient moto")
+		fmt.Println("strict layer: off (the emulator was started with CLONE_EMULATOR_STRICT=off): it is plain, lenient moto")
 		return nil
 	}
 	events, err := emulator.Events(ctx, endpoint)
@@ -94,4 +100,11 @@ func reportStrict(ctx context.Context, endpoint string) error {
 		return fmt.Errorf("%d instances were terminated while a load balancer still routed to them or drained them", len(violations))
 	}
 	return nil
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }

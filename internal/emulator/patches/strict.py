@@ -1054,18 +1054,28 @@ def install_api():
             return 200, {"Content-Type": "application/json"}, json.dumps({"events": S.events})
 
     def stand_in(request, full_url, headers):
+        json_headers = {"Content-Type": "application/json"}
+        if request.method == "GET":
+            with LOCK:
+                return 200, json_headers, json.dumps({"default": STAND_IN_DEFAULT, "rules": S.stand_in})
         if request.method != "POST":
-            return 405, {}, json.dumps({"error": "POST a stand-in rule"})
-        body = request.data if hasattr(request, "data") else request.body
+            return 405, json_headers, json.dumps({"error": "GET the rules or POST one"})
+        body = request.get_data() if hasattr(request, "get_data") else (getattr(request, "data", None) or request.body)
         try:
-            rule = json.loads(body or b"{}")
-        except ValueError as e:
-            return 400, {}, json.dumps({"error": str(e)})
-        if rule.get("result", "CONTINUE") not in ("CONTINUE", "ABANDON", "NEVER"):
-            return 400, {}, json.dumps({"error": "result must be CONTINUE, ABANDON or NEVER"})
+            rule = json.loads(body or b"")
+            if not isinstance(rule, dict):
+                raise ValueError("a JSON object is expected")
+            result = rule.get("result", "CONTINUE")
+            if result not in ("CONTINUE", "ABANDON", "NEVER"):
+                raise ValueError("result must be CONTINUE, ABANDON or NEVER, got %r" % result)
+            delay = float(rule.get("delay_seconds", 0))
+            if delay < 0:
+                raise ValueError("delay_seconds must not be negative")
+        except (TypeError, ValueError) as e:
+            return 400, json_headers, json.dumps({"error": "stand-in rule: %s" % e})
         with LOCK:
-            S.stand_in[rule.get("group", "")] = {"result": rule.get("result", "CONTINUE"), "delay_seconds": float(rule.get("delay_seconds", 0))}
-        return 200, {"Content-Type": "application/json"}, json.dumps({"status": "ok"})
+            S.stand_in[rule.get("group", "")] = {"result": result, "delay_seconds": delay}
+        return 200, json_headers, json.dumps({"status": "ok", "group": rule.get("group", ""), "result": result, "delay_seconds": delay})
 
     def config(request, full_url, headers):
         return 200, {"Content-Type": "application/json"}, json.dumps({"strict": True, "time_scale": SCALE})
