@@ -74,8 +74,8 @@ func run(verb string, port int, cache string) error {
 // fails when a clone was terminated while a load balancer still routed to
 // it or drained it.
 func reportStrict(ctx context.Context, endpoint string) error {
-	cfg, err := emulator.Config(ctx, endpoint)
-	if err != nil {
+	cfg, cfgErr := emulator.Config(ctx, endpoint)
+	if strictOn := cfgErr == nil; !strictOn {
 		fmt.Println("strict layer: off (the emulator was started with CLONE_EMULATOR_STRICT=off): it is plain, lenient moto")
 		return nil
 	}

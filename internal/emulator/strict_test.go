@@ -153,8 +153,8 @@ func (c *strictCloud) network(t *testing.T, delay int) network {
 func agentUserData() string {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte("#!/bin/sh\nCS_LIFECYCLE_HOOK_NAME=first-sync\n"))
-	zw.Close()
+	_, _ = zw.Write([]byte("#!/bin/sh\nCS_LIFECYCLE_HOOK_NAME=first-sync\n"))
+	_ = zw.Close()
 	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
@@ -595,7 +595,7 @@ func TestStrict_offSwitch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop()
+	defer func() { _ = srv.Stop() }()
 	c := cloudAt(srv.Endpoint)
 	_, err = c.ec2.CreateLaunchTemplate(context.Background(), &ec2.CreateLaunchTemplateInput{
 		LaunchTemplateName: aws.String(uniq("ud")),

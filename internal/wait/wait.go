@@ -75,12 +75,12 @@ func For(ctx context.Context, opts Options, check Check) error {
 	}
 }
 
-// next is the pause after pause: half as long again, capped at max.
-func next(pause, max time.Duration) time.Duration {
-	if max <= pause {
+// next is the pause after pause: half as long again, capped at ceiling.
+func next(pause, ceiling time.Duration) time.Duration {
+	if ceiling <= pause {
 		return pause
 	}
-	return min(pause+pause/2, max)
+	return min(pause+pause/2, ceiling)
 }
 
 // IsTimeout reports whether err came from a wait that ran out of time.
