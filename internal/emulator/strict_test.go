@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
@@ -499,7 +500,8 @@ func TestStrict_eventualConsistency(t *testing.T) {
 	})
 }
 
-// Rule: per-call limits on ids, page sizes and filter values.
+// Rules: per-call limits on ids, page sizes and filter values, one subtest
+// each, with the limit itself accepted where a call can show it.
 func TestStrict_perCallLimits(t *testing.T) {
 	c := newStrictCloud(t)
 	ctx := context.Background()
@@ -510,18 +512,37 @@ func TestStrict_perCallLimits(t *testing.T) {
 		}
 		return out
 	}
-	_, err := c.asg.DetachInstances(ctx, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String("any"), InstanceIds: many(21), ShouldDecrementDesiredCapacity: aws.Bool(true)})
-	wantCode(t, err, "ValidationError")
-	_, err = c.asg.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String("any"), InstanceIds: many(51), ProtectedFromScaleIn: aws.Bool(true)})
-	wantCode(t, err, "ValidationError")
-	for _, mr := range []int32{4, 1001} {
-		_, err = c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(mr)})
-		wantCode(t, err, "InvalidParameterValue")
-	}
-	_, err = c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: many(201)}}})
-	wantCode(t, err, "FilterLimitExceeded")
-	_, err = c.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(101)})
-	wantCode(t, err, "ValidationError")
+	t.Run("DetachInstances at most 20 ids", func(t *testing.T) {
+		_, err := c.asg.DetachInstances(ctx, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String("any"), InstanceIds: many(21), ShouldDecrementDesiredCapacity: aws.Bool(true)})
+		wantCode(t, err, "ValidationError")
+	})
+	t.Run("SetInstanceProtection at most 50 ids", func(t *testing.T) {
+		_, err := c.asg.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String("any"), InstanceIds: many(51), ProtectedFromScaleIn: aws.Bool(true)})
+		wantCode(t, err, "ValidationError")
+	})
+	t.Run("DescribeInstances MaxResults 5 to 1000", func(t *testing.T) {
+		for mr, ok := range map[int32]bool{4: false, 5: true, 1000: true, 1001: false} {
+			_, err := c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(mr)})
+			if ok && err != nil {
+				t.Errorf("MaxResults %d refused: %v", mr, err)
+			}
+			if !ok {
+				wantCode(t, err, "InvalidParameterValue")
+			}
+		}
+		_, err := c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{MaxResults: aws.Int32(5), InstanceIds: many(1)})
+		wantCode(t, err, "InvalidParameterCombination")
+	})
+	t.Run("at most 200 filter values", func(t *testing.T) {
+		must(c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: many(200)}}}))
+		_, err := c.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("instance-id"), Values: many(201)}}})
+		wantCode(t, err, "FilterLimitExceeded")
+	})
+	t.Run("DescribeAutoScalingGroups MaxRecords at most 100", func(t *testing.T) {
+		must(c.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(100)}))
+		_, err := c.asg.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(101)})
+		wantCode(t, err, "ValidationError")
+	})
 }
 
 // Rules: target group names ≤ 32 characters, ≤ 50 tags per resource, ≤ 5
@@ -530,36 +551,64 @@ func TestStrict_namesTagsAndSizes(t *testing.T) {
 	c := newStrictCloud(t)
 	ctx := context.Background()
 	n := c.network(t, 0)
-	_, err := c.elbv2.CreateTargetGroup(ctx, &elasticloadbalancingv2.CreateTargetGroupInput{Name: aws.String(strings.Repeat("a", 33)), Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(n.vpc)})
-	wantCode(t, err, "ValidationError")
-
-	ids := c.run(t, n, 1)
-	tags := func(from, count int) []ec2types.Tag {
-		var out []ec2types.Tag
-		for i := from; i < from+count; i++ {
-			out = append(out, ec2types.Tag{Key: aws.String(fmt.Sprint("k", i)), Value: aws.String("v")})
+	t.Run("target group name at most 32 characters", func(t *testing.T) {
+		tg := func(name string) error {
+			_, err := c.elbv2.CreateTargetGroup(ctx, &elasticloadbalancingv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: aws.String(n.vpc)})
+			return err
 		}
-		return out
-	}
-	must(c.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tags(0, 45)}))
-	_, err = c.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tags(45, 6)})
-	wantCode(t, err, "TagLimitExceeded")
-
-	lb := must(c.elbv2.CreateLoadBalancer(ctx, &elasticloadbalancingv2.CreateLoadBalancerInput{Name: aws.String(uniq("alb")), Subnets: []string{n.subnet}}))
-	l := must(c.elbv2.CreateListener(ctx, &elasticloadbalancingv2.CreateListenerInput{
-		LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80),
-		DefaultActions: []elbv2types.Action{{Type: elbv2types.ActionTypeEnumForward, TargetGroupArn: aws.String(n.tg)}},
-	}))
-	_, err = c.elbv2.CreateRule(ctx, &elasticloadbalancingv2.CreateRuleInput{
-		ListenerArn: l.Listeners[0].ListenerArn, Priority: aws.Int32(10),
-		Conditions: []elbv2types.RuleCondition{{Field: aws.String("path-pattern"), PathPatternConfig: &elbv2types.PathPatternConditionConfig{Values: []string{"/a", "/b", "/c", "/d", "/e", "/f"}}}},
-		Actions:    []elbv2types.Action{{Type: elbv2types.ActionTypeEnumForward, TargetGroupArn: aws.String(n.tg)}},
+		if err := tg(strings.Repeat("b", 32)); err != nil {
+			t.Fatalf("32 characters refused: %v", err)
+		}
+		wantCode(t, tg(strings.Repeat("a", 33)), "ValidationError")
+		wantCode(t, tg("-edge"), "ValidationError")
 	})
-	wantCode(t, err, "TooManyConditionValues")
-
-	_, err = c.ssm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/" + uniq("p")), Type: "String", Value: aws.String(strings.Repeat("x", 4097))})
-	wantCode(t, err, "ValidationException")
-	must(c.ssm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/" + uniq("p")), Type: "String", Tier: "Advanced", Value: aws.String(strings.Repeat("x", 4097))}))
+	t.Run("at most 50 tags per resource", func(t *testing.T) {
+		ids := c.run(t, n, 1)
+		tags := func(from, count int) []ec2types.Tag {
+			var out []ec2types.Tag
+			for i := from; i < from+count; i++ {
+				out = append(out, ec2types.Tag{Key: aws.String(fmt.Sprint("k", i)), Value: aws.String("v")})
+			}
+			return out
+		}
+		must(c.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tags(0, 45)}))
+		must(c.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tags(40, 10)})) // 50 keys, 5 of them again
+		_, err := c.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tags(50, 1)})
+		wantCode(t, err, "TagLimitExceeded")
+	})
+	t.Run("at most 5 condition values per listener rule", func(t *testing.T) {
+		lb := must(c.elbv2.CreateLoadBalancer(ctx, &elasticloadbalancingv2.CreateLoadBalancerInput{Name: aws.String(uniq("alb")), Subnets: []string{n.subnet}}))
+		l := must(c.elbv2.CreateListener(ctx, &elasticloadbalancingv2.CreateListenerInput{
+			LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80),
+			DefaultActions: []elbv2types.Action{{Type: elbv2types.ActionTypeEnumForward, TargetGroupArn: aws.String(n.tg)}},
+		}))
+		rule := func(priority int32, paths ...string) error {
+			_, err := c.elbv2.CreateRule(ctx, &elasticloadbalancingv2.CreateRuleInput{
+				ListenerArn: l.Listeners[0].ListenerArn, Priority: aws.Int32(priority),
+				Conditions: []elbv2types.RuleCondition{{Field: aws.String("path-pattern"), PathPatternConfig: &elbv2types.PathPatternConditionConfig{Values: paths}}},
+				Actions:    []elbv2types.Action{{Type: elbv2types.ActionTypeEnumForward, TargetGroupArn: aws.String(n.tg)}},
+			})
+			return err
+		}
+		if err := rule(10, "/a", "/b", "/c", "/d", "/e"); err != nil {
+			t.Fatalf("5 condition values refused: %v", err)
+		}
+		wantCode(t, rule(11, "/a", "/b", "/c", "/d", "/e", "/f"), "TooManyConditionValues")
+	})
+	t.Run("SSM parameter value 4 KB Standard, 8 KB Advanced", func(t *testing.T) {
+		put := func(tier string, size int) error {
+			_, err := c.ssm.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/" + uniq("p")), Type: "String", Tier: ssmtypes.ParameterTier(tier), Value: aws.String(strings.Repeat("x", size))})
+			return err
+		}
+		if err := put("Standard", 4096); err != nil {
+			t.Fatalf("4,096 bytes refused in Standard: %v", err)
+		}
+		wantCode(t, put("Standard", 4097), "ValidationException")
+		if err := put("Advanced", 8192); err != nil {
+			t.Fatalf("8,192 bytes refused in Advanced: %v", err)
+		}
+		wantCode(t, put("Advanced", 8193), "ValidationException")
+	})
 }
 
 // Rule: the EC2 recover action only on instance types that support it.
