@@ -129,31 +129,6 @@ func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhe
 	return ids, healthy, nil
 }
 
-// WaitAbsent waits until none of ids is actively registered with any target.
-func (c Clients) WaitAbsent(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error {
-	if len(targets) == 0 || len(ids) == 0 {
-		return nil
-	}
-	return wait.For(ctx, wait.Options{Interval: 2 * time.Second, MaxInterval: 15 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
-		report, err := c.Health(ctx, targets)
-		if err != nil {
-			return false, "", err
-		}
-		if report.Absent(ids) {
-			return true, fmt.Sprintf("%d retired clones out of every load balancer", len(ids)), nil
-		}
-		var still []string
-		for _, id := range ids {
-			for _, t := range report.Targets {
-				if t.Instances[id].Active {
-					still = append(still, id+" in "+t.Target.Name)
-				}
-			}
-		}
-		return false, "retired clones still registered: " + strings.Join(still, ", "), nil
-	})
-}
-
 // Register adds ids to every target.
 func (c Clients) Register(ctx context.Context, targets []poolhealth.Target, ids []string) error {
 	if len(ids) == 0 {
@@ -459,9 +434,9 @@ func (c Clients) waitDrained(ctx context.Context, drains []drain, progress func(
 }
 
 // Retire takes ids out of every target and the group: deregister and wait
-// until every load balancer drained them (Drain), terminate with decrement,
-// deregister again (the emulator re-registers the group's remaining members
-// on every termination) and wait until they are out everywhere.
+// until every load balancer drained them (Drain), then terminate with
+// decrement. Auto Scaling registers only members in service, so nothing
+// puts a retired clone back.
 func (c Clients) Retire(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error {
 	if err := c.Drain(ctx, targets, ids, progress); err != nil {
 		return err
@@ -469,11 +444,8 @@ func (c Clients) Retire(ctx context.Context, targets []poolhealth.Target, ids []
 	if err := Terminate(ctx, c.AutoScaling, ids); err != nil {
 		return err
 	}
-	if err := c.Deregister(ctx, targets, ids); err != nil {
-		return err
-	}
-	if err := c.WaitAbsent(ctx, targets, ids, progress); err != nil {
-		return fmt.Errorf("waiting for %v to leave the load balancers: %w", ids, err)
+	if progress != nil {
+		progress(fmt.Sprintf("%d retired %s out of every load balancer", len(ids), plural(len(ids), "clone", "clones")))
 	}
 	return nil
 }
