@@ -249,22 +249,6 @@ func DeleteLifecycleHook(ctx context.Context, client *autoscaling.Client, group,
 	return nil
 }
 
-// HasLifecycleHook tells whether the group has the lifecycle hook name.
-func HasLifecycleHook(ctx context.Context, client *autoscaling.Client, group, name string) (bool, error) {
-	out, err := client.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{
-		AutoScalingGroupName: aws.String(group), LifecycleHookNames: []string{name},
-	})
-	if err != nil {
-		return false, fmt.Errorf("describing lifecycle hook %s of Auto Scaling group %s: %w", name, group, err)
-	}
-	for _, h := range out.LifecycleHooks {
-		if aws.ToString(h.LifecycleHookName) == name {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 // DeleteGroup force-deletes the group by name (DeleteFoundGroup); a missing
 // one is fine.
 func DeleteGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, name string, progress func(string)) error {

@@ -42,13 +42,6 @@ func (r *ClonePoolResource) createGroup(ctx context.Context, plan *clonePoolReso
 	if _, err := r.client.AutoScaling.CreateAutoScalingGroup(ctx, input); err != nil {
 		return fmt.Errorf("creating Auto Scaling group %s: %w", name, err)
 	}
-	if !plan.SyncPolicyID.IsNull() {
-		// The hook specification covers the first launches on AWS; an
-		// emulator that ignores it gets the hook now.
-		if err := r.ensureSyncHook(ctx, name); err != nil {
-			return err
-		}
-	}
 	plan.DesiredCapacity = types.Int64Value(in.desired)
 	return nil
 }
@@ -217,14 +210,4 @@ func firstSyncHook(poolName string) astypes.LifecycleHookSpecification {
 		DefaultResult:       aws.String("ABANDON"),
 		HeartbeatTimeout:    aws.Int32(900),
 	}
-}
-
-// ensureSyncHook puts the first-sync hook on the group unless it is there.
-func (r *ClonePoolResource) ensureSyncHook(ctx context.Context, group string) error {
-	h := firstSyncHook(group)
-	has, err := pool.HasLifecycleHook(ctx, r.client.AutoScaling, group, aws.ToString(h.LifecycleHookName))
-	if err != nil || has {
-		return err
-	}
-	return pool.PutLifecycleHook(ctx, r.client.AutoScaling, group, h)
 }

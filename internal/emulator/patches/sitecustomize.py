@@ -38,6 +38,36 @@ def _fix_classic_deregistration():
     ELBBackend.deregister_instances = deregister_from_both
 
 
+def _fix_lifecycle_hook_specifications():
+    # moto 5.2.1 ignores CreateAutoScalingGroup's
+    # LifecycleHookSpecificationList. On AWS those hooks exist before the
+    # group's first launch.
+    from moto.autoscaling.responses import AutoScalingResponse
+
+    create = AutoScalingResponse.create_auto_scaling_group
+
+    def create_with_hooks(self):
+        name = self._get_param("AutoScalingGroupName")
+        made = []
+        for spec in self._get_param("LifecycleHookSpecificationList", []) or []:
+            self.autoscaling_backend.create_lifecycle_hook(
+                name=spec.get("LifecycleHookName"),
+                as_name=name,
+                transition=spec.get("LifecycleTransition"),
+                timeout=spec.get("HeartbeatTimeout"),
+                result=spec.get("DefaultResult"),
+            )
+            made.append(spec.get("LifecycleHookName"))
+        try:
+            return create(self)
+        except Exception:
+            for hook in made:
+                self.autoscaling_backend.delete_lifecycle_hook(name, hook)
+            raise
+
+    AutoScalingResponse.create_auto_scaling_group = create_with_hooks
+
+
 try:
     import moto  # noqa: F401
 except ImportError:
@@ -45,6 +75,7 @@ except ImportError:
 else:
     _fix_launch_template_version_user_data()
     _fix_classic_deregistration()
+    _fix_lifecycle_hook_specifications()
     import os
 
     if os.environ.get("CLONE_EMULATOR_STRICT", "").strip().lower() not in ("off", "0", "false", "no"):

@@ -649,31 +649,6 @@ def install_autoscaling():
 
     r.AutoScalingResponse.delete_auto_scaling_group = delete_group_response
 
-    orig_create_response = r.AutoScalingResponse.create_auto_scaling_group
-
-    def create_group_response(self):
-        # The hooks of LifecycleHookSpecificationList exist before the first launch.
-        name = self._get_param("AutoScalingGroupName")
-        specs = self._get_param("LifecycleHookSpecificationList", []) or []
-        made = []
-        for spec in specs:
-            self.autoscaling_backend.create_lifecycle_hook(
-                name=spec.get("LifecycleHookName"),
-                as_name=name,
-                transition=spec.get("LifecycleTransition"),
-                timeout=spec.get("HeartbeatTimeout"),
-                result=spec.get("DefaultResult"),
-            )
-            made.append(spec.get("LifecycleHookName"))
-        try:
-            return orig_create_response(self)
-        except Exception:
-            for h in made:
-                self.autoscaling_backend.delete_lifecycle_hook(name, h)
-            raise
-
-    r.AutoScalingResponse.create_auto_scaling_group = create_group_response
-
     def complete_lifecycle_action(self):
         # https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_CompleteLifecycleAction.html
         iid = self._get_param("InstanceId")
