@@ -2,7 +2,6 @@ package pool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/smithy-go"
+	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
@@ -80,10 +79,9 @@ func DescribeMembers(ctx context.Context, client *ec2.Client, templateID string,
 	err := wait.For(wctx, wait.Options{Interval: time.Second, MaxInterval: 5 * time.Second}, func(context.Context) (bool, string, error) {
 		var err error
 		out, err = describeMembers(ctx, client, templateID, ids)
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidInstanceID.NotFound" {
+		if tfawserr.ErrCodeEquals(err, "InvalidInstanceID.NotFound") {
 			last = err
-			return false, apiErr.ErrorMessage(), nil
+			return false, "an instance is not visible to EC2 yet", nil
 		}
 		return err == nil, "", err
 	})
