@@ -84,13 +84,10 @@ func reportStrict(ctx context.Context, endpoint string) error {
 		return err
 	}
 	count := map[string]int{}
-	var violations []string
 	for _, e := range events {
 		count[e.Kind]++
-		if e.Violation != "" {
-			violations = append(violations, e.Instance+": "+e.Violation)
-		}
 	}
+	violations := emulator.Violations(events)
 	fmt.Printf("strict layer: on, AWS timing × %g; %d launches, %d hook completions, %d deregistrations, %d terminations; %d terminated while still serving\n",
 		cfg.TimeScale, count["launch"], count["lifecycle_action"], count["deregister"], count["terminate"], len(violations))
 	for _, v := range violations {

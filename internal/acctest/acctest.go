@@ -75,7 +75,7 @@ func Main(m *testing.M) int {
 // instance terminated while a load balancer still routed to it or drained it
 // (in-flight requests cut on AWS), whichever test did it.
 func checkNoViolations() error {
-	if endpoint == "" || os.Getenv("CLONE_ACC_ENDPOINT") != "" {
+	if !bundledEmulator() {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -87,13 +87,7 @@ func checkNoViolations() error {
 	if err != nil {
 		return fmt.Errorf("reading the strict emulator's events: %w", err)
 	}
-	var bad []string
-	for _, e := range events {
-		if e.Violation != "" {
-			bad = append(bad, e.Instance+": "+e.Violation)
-		}
-	}
-	if len(bad) > 0 {
+	if bad := emulator.Violations(events); len(bad) > 0 {
 		return fmt.Errorf("%d instances were terminated while still serving: %v", len(bad), bad)
 	}
 	fmt.Fprintf(os.Stderr, "strict emulator: %d events, no instance terminated while still serving\n", len(events))
@@ -104,7 +98,7 @@ func checkNoViolations() error {
 // strict layer is off or the tests run elsewhere).
 func Events(t testing.TB) []emulator.Event {
 	t.Helper()
-	if endpoint == "" || os.Getenv("CLONE_ACC_ENDPOINT") != "" {
+	if !bundledEmulator() {
 		return nil
 	}
 	events, err := emulator.Events(context.Background(), endpoint)
@@ -118,7 +112,7 @@ func Events(t testing.TB) []emulator.Event {
 // skips the test when the cloud under test has none.
 func StandIn(t testing.TB, s emulator.StandIn) {
 	t.Helper()
-	if endpoint == "" || os.Getenv("CLONE_ACC_ENDPOINT") != "" {
+	if !bundledEmulator() {
 		t.Skip("the clone stand-in exists only in the strict emulator")
 	}
 	if err := emulator.SetStandIn(context.Background(), endpoint, s); err != nil {
@@ -179,6 +173,13 @@ func findTerraform() error {
 	return fmt.Errorf("no terraform or tofu on PATH and TF_ACC_TERRAFORM_PATH unset: install Terraform >= 1.11 or OpenTofu")
 }
 
+// bundledEmulator tells whether the tests run against the emulator the test
+// binary started (strict unless CLONE_EMULATOR_STRICT=off), not against
+// real AWS or a named endpoint.
+func bundledEmulator() bool {
+	return endpoint != "" && os.Getenv("CLONE_ACC_ENDPOINT") == ""
+}
+
 // DefaultTimeScale is the strict emulator's time factor in acceptance tests
 // unless CLONE_EMULATOR_TIME_SCALE says otherwise: a 10 s deregistration
 // delay drains in 2 s.
@@ -187,7 +188,7 @@ const DefaultTimeScale = "0.2"
 // TimeScale is the factor the test cloud applies to AWS's durations: 1 on
 // real AWS or a named endpoint, the strict emulator's factor otherwise.
 func TimeScale() float64 {
-	if endpoint == "" || os.Getenv("CLONE_ACC_ENDPOINT") != "" {
+	if !bundledEmulator() {
 		return 1
 	}
 	return emulator.TimeScaleFromEnv(1)

@@ -69,6 +69,18 @@ type Event struct {
 	Detail     string  `json:"detail,omitempty"`
 }
 
+// Violations lists, one line each, the terminations among events that cut
+// in-flight requests: the instance was still registered or draining.
+func Violations(events []Event) []string {
+	var out []string
+	for _, e := range events {
+		if e.Violation != "" {
+			out = append(out, e.Instance+": "+e.Violation)
+		}
+	}
+	return out
+}
+
 // StandIn programs the clone stand-in for one Auto Scaling group (or, with
 // Group empty, for every group without a rule of its own). It plays the
 // clone's sync agent: for an instance in Pending:Wait whose user data
