@@ -124,13 +124,14 @@ func setSyncAgentSeen(ctx context.Context, p interface {
 // syncAgentStale tells whether the sync policy's agent, rendered now, differs
 // from the one in the pool's launch template: a changed clone_sync_policy
 // then plans a new version and a rollout. The template's part comes from
-// what Read recorded for the state's version, or else from EC2.
+// what Read recorded for the state's version, or else from EC2. It also
+// returns the agent it rendered, for the user-data size check.
 func (r *ClonePoolResource) syncAgentStale(ctx context.Context, private interface {
 	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
-}, plan, state *clonePoolResourceModel) bool {
+}, plan, state *clonePoolResourceModel) (bool, *userdata.Part) {
 	id := plan.SyncPolicyID
 	if id.IsNull() || id.IsUnknown() || !id.Equal(state.SyncPolicyID) || state.LaunchTemplateID.IsNull() || state.LaunchTemplateVersion.IsNull() {
-		return false
+		return false, nil
 	}
 	version := state.LaunchTemplateVersion.ValueInt64()
 	var seen syncAgentSeen
@@ -138,20 +139,20 @@ func (r *ClonePoolResource) syncAgentStale(ctx context.Context, private interfac
 		tmpl, err := pool.FindTemplateVersion(ctx, r.client.EC2, state.LaunchTemplateID.ValueString(), strconv.FormatInt(version, 10))
 		if err != nil {
 			tflog.Warn(ctx, "reading the launch template to compare the sync agent", map[string]any{"error": err.Error()})
-			return false
+			return false, nil
 		}
 		parts, err := pool.ParseUserData(tmpl.Spec.UserData)
 		if err != nil {
-			return false
+			return false, nil
 		}
 		seen = *newSyncAgentSeen(version, parts.SyncAgent)
 	}
 	part, err := r.syncAgentPart(ctx, plan.Name.ValueString(), id.ValueString())
 	if err != nil {
 		tflog.Warn(ctx, "rendering the sync agent to compare it", map[string]any{"error": err.Error()})
-		return false
+		return false, nil
 	}
-	return newSyncAgentSeen(version, part.Content).SHA256 != seen.SHA256
+	return newSyncAgentSeen(version, part.Content).SHA256 != seen.SHA256, &part
 }
 
 // fleetChanged tells whether the apply can change which clones run or how
@@ -201,16 +202,17 @@ const (
 // launch template version this plan creates would not fit EC2's limit. It
 // renders the pool's parts with what the plan knows: the master's address
 // is a stand-in, and a sync policy not known yet (or not readable now) is
-// stood in for by placeholderAgentPart. Unknown user_data is left to the
-// apply, which checks the user data it renders again.
-func (r *ClonePoolResource) checkUserDataFits(ctx context.Context, plan *clonePoolResourceModel, diags *diag.Diagnostics) {
+// stood in for by placeholderAgentPart; rendered, when the plan already
+// rendered it (syncAgentStale). Unknown user_data is left to the apply,
+// which checks the user data it renders again.
+func (r *ClonePoolResource) checkUserDataFits(ctx context.Context, plan *clonePoolResourceModel, rendered *userdata.Part, diags *diag.Diagnostics) {
 	if plan.UserData.IsUnknown() || plan.Name.IsUnknown() {
 		return
 	}
 	name := plan.Name.ValueString()
-	var agent *userdata.Part
+	agent := rendered
 	estimated := false
-	if id := plan.SyncPolicyID; !id.IsNull() {
+	if id := plan.SyncPolicyID; !id.IsNull() && agent == nil {
 		var part userdata.Part
 		var err error
 		if !id.IsUnknown() {

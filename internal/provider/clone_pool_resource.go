@@ -29,6 +29,7 @@ import (
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
 const (
@@ -476,7 +477,7 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		if config.DesiredCapacity.IsNull() {
 			plan.DesiredCapacity = plan.MinSize
 		}
-		r.checkUserDataFits(ctx, &plan, &resp.Diagnostics)
+		r.checkUserDataFits(ctx, &plan, nil, &resp.Diagnostics)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
 	}
@@ -489,17 +490,23 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		plan.DesiredCapacity = types.Int64Value(min(max(d, plan.MinSize.ValueInt64()), plan.MaxSize.ValueInt64()))
 	}
 
+	changed := templateChanged(&plan, state)
+	var agentStale bool
+	var agent *userdata.Part // the sync agent as rendered now, when it was
+	if !changed {
+		agentStale, agent = r.syncAgentStale(r.client.Context(ctx), req.Private, &plan, state)
+	}
 	switch {
-	case templateChanged(&plan, state):
+	case changed:
 		plan.LaunchTemplateVersion = types.Int64Unknown()
-	case r.syncAgentStale(r.client.Context(ctx), req.Private, &plan, state):
+	case agentStale:
 		tflog.Info(ctx, "the sync policy's agent changed since the launch template was made: planning a new launch template version", map[string]any{"sync_policy_id": plan.SyncPolicyID.ValueString()})
 		plan.LaunchTemplateVersion = types.Int64Unknown()
 	default:
 		plan.LaunchTemplateVersion = state.LaunchTemplateVersion
 	}
 	if plan.LaunchTemplateVersion.IsUnknown() {
-		r.checkUserDataFits(ctx, &plan, &resp.Diagnostics)
+		r.checkUserDataFits(ctx, &plan, agent, &resp.Diagnostics)
 	}
 	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 {
 		if e := surgeRoom(&plan); e != nil {
