@@ -11,11 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
-	"github.com/cloneserver/terraform-provider-clone/internal/wait"
 )
 
 // Tags EC2 puts on every instance launched from a launch template: they
@@ -58,13 +56,6 @@ type Member struct {
 	TemplateVersion string
 }
 
-// freshIDWait bounds how long DescribeMembers retries an instance id EC2
-// does not know yet. EC2 is eventually consistent: an instance Auto
-// Scaling just launched may be InvalidInstanceID.NotFound to
-// DescribeInstances for a while.
-// https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
-const freshIDWait = 30 * time.Second
-
 // DescribeMembers reads image, launch time and launch template version of
 // ids with one (paginated) DescribeInstances call, retried while EC2 does
 // not know one of the ids yet (freshIDWait).
@@ -73,21 +64,11 @@ func DescribeMembers(ctx context.Context, client *ec2.Client, templateID string,
 		return map[string]Member{}, nil
 	}
 	var out map[string]Member
-	var last error
-	wctx, cancel := context.WithTimeout(ctx, freshIDWait)
-	defer cancel()
-	err := wait.For(wctx, wait.Options{Interval: time.Second, MaxInterval: 5 * time.Second}, func(context.Context) (bool, string, error) {
+	err := retryFresh(ctx, func() error {
 		var err error
 		out, err = describeMembers(ctx, client, templateID, ids)
-		if tfawserr.ErrCodeEquals(err, "InvalidInstanceID.NotFound") {
-			last = err
-			return false, "an instance is not visible to EC2 yet", nil
-		}
-		return err == nil, "", err
+		return err
 	})
-	if wait.IsTimeout(err) && ctx.Err() == nil && last != nil {
-		return nil, last
-	}
 	return out, err
 }
 

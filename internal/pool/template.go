@@ -252,30 +252,3 @@ func RetagTemplate(ctx context.Context, client *ec2.Client, id string, had, want
 	}
 	return nil
 }
-
-// Master is what the pool needs to know about its master instance.
-type Master struct {
-	ID        string
-	PrivateIP string
-	VpcID     string
-}
-
-// FindMaster reads the master instance.
-func FindMaster(ctx context.Context, client *ec2.Client, id string) (Master, error) {
-	out, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		if isNotFound(err) {
-			return Master{}, NotFound("master instance", id)
-		}
-		return Master{}, fmt.Errorf("describing master instance %s: %w", id, err)
-	}
-	for _, r := range out.Reservations {
-		for _, i := range r.Instances {
-			if i.State != nil && i.State.Name == ec2types.InstanceStateNameTerminated {
-				continue
-			}
-			return Master{ID: id, PrivateIP: aws.ToString(i.PrivateIpAddress), VpcID: aws.ToString(i.VpcId)}, nil
-		}
-	}
-	return Master{}, NotFound("master instance", id)
-}
