@@ -81,10 +81,22 @@ func (t Target) String() string {
 	return "image " + t.ImageID + " (launch template version " + t.TemplateVersion + ")"
 }
 
-// Leaving tells whether an instance in this lifecycle state is on its way
-// out of the group and no longer counts as capacity.
+// Leaving tells whether an instance in this Auto Scaling lifecycle state is
+// on its way out of the group (Terminating*, Detaching, Detached) and no
+// longer counts as capacity. An instance in standby or a warm pool is not
+// leaving: it belongs to the group and a rollout must replace it if old.
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-lifecycle.html
 func Leaving(lifecycle string) bool {
 	return strings.HasPrefix(lifecycle, "Terminat") || strings.HasPrefix(lifecycle, "Detach")
+}
+
+// Serving tells whether an instance in this lifecycle state is or will be
+// in service: not Leaving, not in standby (EnteringStandby, Standby) and
+// not in a warm pool (Warmed:*). With Leaving it is the project's one
+// "in service" rule.
+func Serving(lifecycle string) bool {
+	return !Leaving(lifecycle) && !strings.HasPrefix(lifecycle, "EnteringStandby") &&
+		lifecycle != "Standby" && !strings.HasPrefix(lifecycle, "Warmed")
 }
 
 // Classify splits the group's members into old ones and new ones (those
