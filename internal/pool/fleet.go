@@ -14,6 +14,7 @@ import (
 
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
 // Tags EC2 puts on every instance launched from a launch template: they
@@ -182,7 +183,7 @@ func (f *Fleet) syncHookFor(ctx context.Context, version string) error {
 		if err != nil {
 			return err
 		}
-		parts, err := ParseUserData(t.Spec.UserData)
+		parts, err := userdata.Parse(t.Spec.UserData)
 		if err != nil {
 			return fmt.Errorf("launch template %s version %s: %w", f.TemplateID, version, err)
 		}

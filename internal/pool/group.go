@@ -2,9 +2,7 @@ package pool
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -13,8 +11,11 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
+	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/awstags"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
+	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
 	"github.com/cloneserver/terraform-provider-clone/internal/wait"
 )
 
@@ -45,18 +46,12 @@ type Group struct {
 func (g Group) ServingIDs() []string {
 	var ids []string
 	for _, i := range g.Instances {
-		if servingState(i.LifecycleState) {
+		if rollout.Serving(i.LifecycleState) {
 			ids = append(ids, i.ID)
 		}
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-func servingState(s string) bool {
-	return !strings.HasPrefix(s, "Terminat") && !strings.HasPrefix(s, "Detach") &&
-		s != string(astypes.LifecycleStateStandby) && !strings.HasPrefix(s, "EnteringStandby") &&
-		!strings.HasPrefix(s, "Warmed")
 }
 
 // FindGroup reads the group with one DescribeAutoScalingGroups call.
@@ -72,7 +67,7 @@ func FindGroup(ctx context.Context, client *autoscaling.Client, name string) (Gr
 			return flattenGroup(g), nil
 		}
 	}
-	return Group{}, NotFound("Auto Scaling group", name)
+	return Group{}, notfound.New("Auto Scaling group", name)
 }
 
 func flattenGroup(g astypes.AutoScalingGroup) Group {
@@ -114,36 +109,19 @@ func SplitSubnets(zoneIdentifier string) []string {
 	return out
 }
 
-// GroupTags renders tags for the group; every one propagates to the clones.
-func GroupTags(name string, tags map[string]string) []astypes.Tag {
-	keys := slices.Sorted(maps.Keys(tags))
-	out := make([]astypes.Tag, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, astypes.Tag{
-			ResourceId:        aws.String(name),
-			ResourceType:      aws.String("auto-scaling-group"),
-			Key:               aws.String(k),
-			Value:             aws.String(tags[k]),
-			PropagateAtLaunch: aws.Bool(true),
-		})
-	}
-	return out
-}
-
 // UpdateGroupTags sets want, rendered with their propagation, on the group
 // and removes the keys of had that want lacks.
 func UpdateGroupTags(ctx context.Context, client *autoscaling.Client, name string, had map[string]string, want []astypes.Tag) error {
-	keep := make(map[string]bool, len(want))
+	wanted := make(map[string]string, len(want))
 	for _, t := range want {
-		keep[aws.ToString(t.Key)] = true
+		wanted[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
-	var gone []astypes.Tag
-	for k := range had {
-		if !keep[k] {
+	_, remove := awstags.Changes(had, wanted)
+	if len(remove) > 0 {
+		gone := make([]astypes.Tag, 0, len(remove))
+		for _, k := range remove {
 			gone = append(gone, astypes.Tag{ResourceId: aws.String(name), ResourceType: aws.String("auto-scaling-group"), Key: aws.String(k)})
 		}
-	}
-	if len(gone) > 0 {
 		if _, err := client.DeleteTags(ctx, &autoscaling.DeleteTagsInput{Tags: gone}); err != nil {
 			return fmt.Errorf("removing tags from Auto Scaling group %s: %w", name, err)
 		}
@@ -217,7 +195,7 @@ func Terminate(ctx context.Context, client *autoscaling.Client, ids []string) er
 			InstanceId:                     aws.String(id),
 			ShouldDecrementDesiredCapacity: aws.Bool(true),
 		})
-		if err != nil && !isNotFound(err) {
+		if err != nil && !groupGone(err) {
 			return fmt.Errorf("terminating clone %s: %w", id, err)
 		}
 	}
@@ -243,7 +221,7 @@ func DeleteLifecycleHook(ctx context.Context, client *autoscaling.Client, group,
 	_, err := client.DeleteLifecycleHook(ctx, &autoscaling.DeleteLifecycleHookInput{
 		AutoScalingGroupName: aws.String(group), LifecycleHookName: aws.String(name),
 	})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !groupGone(err) {
 		return fmt.Errorf("deleting lifecycle hook %s of Auto Scaling group %s: %w", name, group, err)
 	}
 	return nil
@@ -253,7 +231,7 @@ func DeleteLifecycleHook(ctx context.Context, client *autoscaling.Client, group,
 // one is fine.
 func DeleteGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, name string, progress func(string)) error {
 	g, err := FindGroup(ctx, asg, name)
-	if errors.Is(err, ErrNotFound) {
+	if notfound.Is(err) {
 		return nil
 	}
 	if err != nil {
@@ -277,7 +255,7 @@ func DeleteFoundGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Cl
 			AutoScalingGroupName: aws.String(name),
 			ForceDelete:          aws.Bool(true),
 		})
-		if err != nil && !isNotFound(err) {
+		if err != nil && !groupGone(err) {
 			return fmt.Errorf("deleting Auto Scaling group %s: %w", name, err)
 		}
 	}
@@ -286,7 +264,7 @@ func DeleteFoundGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Cl
 		switch {
 		case err == nil:
 			return false, "Auto Scaling group " + name + " deleting", nil
-		case !errors.Is(err, ErrNotFound):
+		case !notfound.Is(err):
 			return false, "", err
 		}
 		left, err := liveInstances(ctx, ec2c, instances)
@@ -327,24 +305,30 @@ func liveInstances(ctx context.Context, client *ec2.Client, ids []string) ([]str
 	return left, nil
 }
 
-func isNotFound(err error) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage()
-	switch code {
-	case "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException",
-		"InvalidLaunchTemplateId.VersionNotFound", "TargetGroupNotFound", "RuleNotFound",
-		"ListenerNotFound", "LoadBalancerNotFound", "ResourceNotFound", "InvalidInstanceID.NotFound":
-		return true
-	case "ValidationError":
-		return strings.Contains(msg, "not found") || strings.Contains(msg, "not exist")
-	}
-	return false
+// notFoundCodes are the error codes AWS answers for an object that does not
+// exist, by service.
+var notFoundCodes = []string{
+	// EC2
+	"InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException",
+	"InvalidLaunchTemplateId.VersionNotFound", "InvalidAMIID.NotFound", "InvalidAMIID.Unavailable",
+	"InvalidAMIID.Malformed", "InvalidInstanceID.NotFound",
+	// Elastic Load Balancing (v2 and classic)
+	"TargetGroupNotFound", "RuleNotFound", "ListenerNotFound", "LoadBalancerNotFound", "AccessPointNotFound",
+	// CloudWatch
+	"ResourceNotFound",
 }
 
-// IsNotFound reports whether err means the object does not exist.
-func IsNotFound(err error) bool {
-	return errors.Is(err, ErrNotFound) || isNotFound(err)
+// gone tells whether err is AWS saying the object does not exist, by its
+// error code.
+func gone(err error) bool {
+	return tfawserr.ErrCodeEquals(err, notFoundCodes...)
+}
+
+// groupGone is gone for Auto Scaling calls on a group, policy, scheduled
+// action, hook or instance the pool named: Auto Scaling has no not-found
+// code and answers ValidationError ("... not found"), which for such a
+// call can mean nothing else.
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html
+func groupGone(err error) bool {
+	return tfawserr.ErrCodeEquals(err, "ValidationError")
 }

@@ -187,7 +187,7 @@ func (c Clients) deregister(ctx context.Context, targets []poolhealth.Target, id
 	var drains []drain
 	for _, t := range targets {
 		report, err := c.Health(ctx, []poolhealth.Target{t})
-		if isNotFound(err) {
+		if gone(err) {
 			continue
 		}
 		if err != nil {
@@ -211,7 +211,7 @@ func (c Clients) deregister(ctx context.Context, targets []poolhealth.Target, id
 					LoadBalancerName: aws.String(t.ID), Instances: classicInstances(registered),
 				})
 			}
-			if isNotFound(err) {
+			if gone(err) {
 				continue
 			}
 			if err != nil {
@@ -318,7 +318,7 @@ func (c Clients) drainDelay(ctx context.Context, t poolhealth.Target) (time.Dura
 	switch t.Kind {
 	case poolhealth.KindTargetGroup:
 		out, err := c.ELBV2.DescribeTargetGroupAttributes(ctx, &elasticloadbalancingv2.DescribeTargetGroupAttributesInput{TargetGroupArn: aws.String(t.ID)})
-		if isNotFound(err) {
+		if gone(err) {
 			return 0, nil
 		}
 		if err != nil {
@@ -331,7 +331,7 @@ func (c Clients) drainDelay(ctx context.Context, t poolhealth.Target) (time.Dura
 		return d, nil
 	case poolhealth.KindClassicELB:
 		out, err := c.ELB.DescribeLoadBalancerAttributes(ctx, &elasticloadbalancing.DescribeLoadBalancerAttributesInput{LoadBalancerName: aws.String(t.ID)})
-		if isNotFound(err) {
+		if gone(err) {
 			return 0, nil
 		}
 		if err != nil {
@@ -397,7 +397,7 @@ func (c Clients) waitDrained(ctx context.Context, drains []drain, progress func(
 				continue
 			}
 			report, err := c.Health(ctx, []poolhealth.Target{d.target})
-			if isNotFound(err) {
+			if gone(err) {
 				done[i] = true
 				continue
 			}

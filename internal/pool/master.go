@@ -12,19 +12,22 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/awstags"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 )
 
 // FindTargetGroupByName reads a target group by name.
 func FindTargetGroupByName(ctx context.Context, client *elasticloadbalancingv2.Client, name string) (elbv2types.TargetGroup, error) {
 	out, err := client.DescribeTargetGroups(ctx, &elasticloadbalancingv2.DescribeTargetGroupsInput{Names: []string{name}})
 	if err != nil {
-		if isNotFound(err) {
-			return elbv2types.TargetGroup{}, NotFound("target group", name)
+		if gone(err) {
+			return elbv2types.TargetGroup{}, notfound.New("target group", name)
 		}
 		return elbv2types.TargetGroup{}, fmt.Errorf("describing target group %s: %w", name, err)
 	}
 	if len(out.TargetGroups) == 0 {
-		return elbv2types.TargetGroup{}, NotFound("target group", name)
+		return elbv2types.TargetGroup{}, notfound.New("target group", name)
 	}
 	return out.TargetGroups[0], nil
 }
@@ -33,13 +36,13 @@ func FindTargetGroupByName(ctx context.Context, client *elasticloadbalancingv2.C
 func FindTargetGroup(ctx context.Context, client *elasticloadbalancingv2.Client, arn string) (elbv2types.TargetGroup, error) {
 	out, err := client.DescribeTargetGroups(ctx, &elasticloadbalancingv2.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
 	if err != nil {
-		if isNotFound(err) {
-			return elbv2types.TargetGroup{}, NotFound("target group", arn)
+		if gone(err) {
+			return elbv2types.TargetGroup{}, notfound.New("target group", arn)
 		}
 		return elbv2types.TargetGroup{}, fmt.Errorf("describing target group %s: %w", arn, err)
 	}
 	if len(out.TargetGroups) == 0 {
-		return elbv2types.TargetGroup{}, NotFound("target group", arn)
+		return elbv2types.TargetGroup{}, notfound.New("target group", arn)
 	}
 	return out.TargetGroups[0], nil
 }
@@ -61,7 +64,7 @@ func CreateMasterTargetGroup(ctx context.Context, client *elasticloadbalancingv2
 		TargetType: elbv2types.TargetTypeEnumInstance,
 		Protocol:   elbv2types.ProtocolEnumHttp,
 		Port:       aws.Int32(80),
-		Tags:       ELBV2Tags(in.Tags),
+		Tags:       awstags.ELBV2(in.Tags),
 	}
 	if l := in.Like; l != nil {
 		req.Protocol = l.Protocol
@@ -85,20 +88,10 @@ func CreateMasterTargetGroup(ctx context.Context, client *elasticloadbalancingv2
 // DeleteTargetGroup deletes a target group; a missing one is fine.
 func DeleteTargetGroup(ctx context.Context, client *elasticloadbalancingv2.Client, arn string) error {
 	_, err := client.DeleteTargetGroup(ctx, &elasticloadbalancingv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !gone(err) {
 		return fmt.Errorf("deleting master target group %s: %w", arn, err)
 	}
 	return nil
-}
-
-// ELBV2Tags renders tags in key order.
-func ELBV2Tags(tags map[string]string) []elbv2types.Tag {
-	keys := slices.Sorted(maps.Keys(tags))
-	out := make([]elbv2types.Tag, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, elbv2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-	}
-	return out
 }
 
 // RetagELBV2 replaces the tags of target groups and rules.
@@ -106,19 +99,14 @@ func RetagELBV2(ctx context.Context, client *elasticloadbalancingv2.Client, arns
 	if len(arns) == 0 {
 		return nil
 	}
-	var gone []string
-	for k := range had {
-		if _, ok := want[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	if len(gone) > 0 {
-		if _, err := client.RemoveTags(ctx, &elasticloadbalancingv2.RemoveTagsInput{ResourceArns: arns, TagKeys: gone}); err != nil {
+	set, remove := awstags.Changes(had, want)
+	if len(remove) > 0 {
+		if _, err := client.RemoveTags(ctx, &elasticloadbalancingv2.RemoveTagsInput{ResourceArns: arns, TagKeys: remove}); err != nil {
 			return fmt.Errorf("removing tags from %v: %w", arns, err)
 		}
 	}
-	if len(want) > 0 {
-		if _, err := client.AddTags(ctx, &elasticloadbalancingv2.AddTagsInput{ResourceArns: arns, Tags: ELBV2Tags(want)}); err != nil {
+	if len(set) > 0 {
+		if _, err := client.AddTags(ctx, &elasticloadbalancingv2.AddTagsInput{ResourceArns: arns, Tags: awstags.ELBV2(set)}); err != nil {
 			return fmt.Errorf("tagging %v: %w", arns, err)
 		}
 	}
@@ -176,13 +164,13 @@ func FlattenRule(r elbv2types.Rule, listenerARN string) Rule {
 func FindRule(ctx context.Context, client *elasticloadbalancingv2.Client, arn, listenerARN string) (Rule, error) {
 	out, err := client.DescribeRules(ctx, &elasticloadbalancingv2.DescribeRulesInput{RuleArns: []string{arn}})
 	if err != nil {
-		if isNotFound(err) {
-			return Rule{}, NotFound("listener rule", arn)
+		if gone(err) {
+			return Rule{}, notfound.New("listener rule", arn)
 		}
 		return Rule{}, fmt.Errorf("describing listener rule %s: %w", arn, err)
 	}
 	if len(out.Rules) == 0 {
-		return Rule{}, NotFound("listener rule", arn)
+		return Rule{}, notfound.New("listener rule", arn)
 	}
 	return FlattenRule(out.Rules[0], listenerARN), nil
 }
@@ -202,7 +190,7 @@ func FindRuleForwardingTo(ctx context.Context, client *elasticloadbalancingv2.Cl
 			return fr, nil
 		}
 	}
-	return Rule{}, NotFound("listener rule forwarding to", tgARN)
+	return Rule{}, notfound.New("listener rule forwarding to", tgARN)
 }
 
 // ListenersOf lists the listeners of the load balancers a target group is used by.
@@ -227,7 +215,7 @@ func CreateRule(ctx context.Context, client *elasticloadbalancingv2.Client, r Ru
 		Priority:    aws.Int32(int32(r.Priority)),
 		Conditions:  ExpandRuleConditions(r.PathPatterns),
 		Actions:     forwardTo(r.TargetGroupARN),
-		Tags:        ELBV2Tags(tags),
+		Tags:        awstags.ELBV2(tags),
 	})
 	if err != nil {
 		return "", fmt.Errorf("creating listener rule (priority %d) on %s: %w", r.Priority, r.ListenerARN, err)
@@ -259,7 +247,7 @@ func ModifyRule(ctx context.Context, client *elasticloadbalancingv2.Client, r Ru
 // DeleteRule deletes a listener rule; a missing one is fine.
 func DeleteRule(ctx context.Context, client *elasticloadbalancingv2.Client, arn string) error {
 	_, err := client.DeleteRule(ctx, &elasticloadbalancingv2.DeleteRuleInput{RuleArn: aws.String(arn)})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !gone(err) {
 		return fmt.Errorf("deleting listener rule %s: %w", arn, err)
 	}
 	return nil
@@ -331,12 +319,12 @@ func FindAlarm(ctx context.Context, client *cloudwatch.Client, name string) (Rec
 		}
 		return a, nil
 	}
-	return RecoveryAlarm{}, NotFound("alarm", name)
+	return RecoveryAlarm{}, notfound.New("alarm", name)
 }
 
 // DeleteAlarm deletes the recovery alarm; a missing one is fine.
 func DeleteAlarm(ctx context.Context, client *cloudwatch.Client, name string) error {
-	if _, err := client.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{name}}); err != nil && !isNotFound(err) {
+	if _, err := client.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{name}}); err != nil && !gone(err) {
 		return fmt.Errorf("deleting alarm %s: %w", name, err)
 	}
 	return nil

@@ -7,7 +7,6 @@ package pool
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -18,14 +17,6 @@ const (
 	TagPool   = "clone:pool"
 	TagMaster = "clone:master"
 )
-
-// ErrNotFound is returned by the finders when the object does not exist.
-var ErrNotFound = errors.New("not found")
-
-// NotFound wraps ErrNotFound with the kind and id of the missing object.
-func NotFound(kind, id string) error {
-	return fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
-}
 
 // maxNameLen keeps every derived name within the limits of the services:
 // target group names are the shortest at 32 characters.

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 )
 
 // Scaling policies and scheduled actions are named after the pool: Auto
@@ -35,8 +37,8 @@ func FindCPUPolicy(ctx context.Context, client *autoscaling.Client, group, name 
 		PolicyNames:          []string{name},
 	})
 	if err != nil {
-		if isNotFound(err) {
-			return CPUPolicy{}, NotFound("scaling policy", name)
+		if groupGone(err) {
+			return CPUPolicy{}, notfound.New("scaling policy", name)
 		}
 		return CPUPolicy{}, fmt.Errorf("describing scaling policy %s: %w", name, err)
 	}
@@ -50,7 +52,7 @@ func FindCPUPolicy(ctx context.Context, client *autoscaling.Client, group, name 
 		}
 		return cp, nil
 	}
-	return CPUPolicy{}, NotFound("scaling policy", name)
+	return CPUPolicy{}, notfound.New("scaling policy", name)
 }
 
 // ListPolicyNames returns, sorted, the names of the group's scaling policies.
@@ -60,7 +62,7 @@ func ListPolicyNames(ctx context.Context, client *autoscaling.Client, group stri
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			if isNotFound(err) {
+			if groupGone(err) {
 				return out, nil
 			}
 			return nil, fmt.Errorf("describing scaling policies of Auto Scaling group %s: %w", group, err)
@@ -100,7 +102,7 @@ func DeletePolicy(ctx context.Context, client *autoscaling.Client, group, name s
 		AutoScalingGroupName: aws.String(group),
 		PolicyName:           aws.String(name),
 	})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !groupGone(err) {
 		return fmt.Errorf("deleting scaling policy %s: %w", name, err)
 	}
 	return nil
@@ -159,7 +161,7 @@ func describeSchedules(ctx context.Context, client *autoscaling.Client, group st
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			if isNotFound(err) {
+			if groupGone(err) {
 				return out, nil
 			}
 			return nil, fmt.Errorf("describing scheduled actions of Auto Scaling group %s: %w", group, err)
@@ -216,7 +218,7 @@ func DeleteSchedule(ctx context.Context, client *autoscaling.Client, group, name
 		AutoScalingGroupName: aws.String(group),
 		ScheduledActionName:  aws.String(name),
 	})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !groupGone(err) {
 		return fmt.Errorf("deleting scheduled action %s: %w", name, err)
 	}
 	return nil

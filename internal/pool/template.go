@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/awstags"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 )
 
 // TemplateSpec is what a launch template version of the pool holds.
@@ -114,13 +116,13 @@ func FlattenTemplateData(d *ec2types.ResponseLaunchTemplateData) (TemplateSpec, 
 func RootDevice(ctx context.Context, client *ec2.Client, imageID string) (string, int32, error) {
 	out, err := client.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{imageID}})
 	if err != nil {
-		if isNotFound(err) || strings.Contains(err.Error(), "InvalidAMIID") {
-			return "", 0, NotFound("image", imageID)
+		if gone(err) {
+			return "", 0, notfound.New("image", imageID)
 		}
 		return "", 0, fmt.Errorf("describing image %s: %w", imageID, err)
 	}
 	if len(out.Images) == 0 {
-		return "", 0, NotFound("image", imageID)
+		return "", 0, notfound.New("image", imageID)
 	}
 	img := out.Images[0]
 	name := aws.ToString(img.RootDeviceName)
@@ -133,17 +135,7 @@ func RootDevice(ctx context.Context, client *ec2.Client, imageID string) (string
 }
 
 func templateTags(tags map[string]string) []ec2types.TagSpecification {
-	return []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeLaunchTemplate, Tags: EC2Tags(tags)}}
-}
-
-// EC2Tags renders tags in key order.
-func EC2Tags(tags map[string]string) []ec2types.Tag {
-	keys := slices.Sorted(maps.Keys(tags))
-	out := make([]ec2types.Tag, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, ec2types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-	}
-	return out
+	return []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeLaunchTemplate, Tags: awstags.EC2(tags)}}
 }
 
 // CreateTemplate creates the pool's launch template with its first version.
@@ -162,14 +154,14 @@ func CreateTemplate(ctx context.Context, client *ec2.Client, name string, spec T
 }
 
 // CreateTemplateVersion adds a version and makes it the default one. A
-// missing template is ErrNotFound.
+// missing template is a notfound.Error.
 func CreateTemplateVersion(ctx context.Context, client *ec2.Client, id string, spec TemplateSpec) (Template, error) {
 	out, err := client.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId:   aws.String(id),
 		LaunchTemplateData: ExpandTemplateData(spec),
 	})
-	if isNotFound(err) {
-		return Template{}, NotFound("launch template", id)
+	if gone(err) {
+		return Template{}, notfound.New("launch template", id)
 	}
 	if err != nil {
 		return Template{}, fmt.Errorf("creating a version of launch template %s: %w", id, err)
@@ -192,13 +184,13 @@ func FindTemplateVersion(ctx context.Context, client *ec2.Client, id, version st
 		Versions:         []string{version},
 	})
 	if err != nil {
-		if isNotFound(err) {
-			return Template{}, NotFound("launch template", id)
+		if gone(err) {
+			return Template{}, notfound.New("launch template", id)
 		}
 		return Template{}, fmt.Errorf("describing launch template %s version %s: %w", id, version, err)
 	}
 	if len(out.LaunchTemplateVersions) == 0 {
-		return Template{}, NotFound("launch template", id+" version "+version)
+		return Template{}, notfound.New("launch template", id+" version "+version)
 	}
 	v := out.LaunchTemplateVersions[0]
 	spec, err := FlattenTemplateData(v.LaunchTemplateData)
@@ -212,13 +204,13 @@ func FindTemplateVersion(ctx context.Context, client *ec2.Client, id, version st
 func FindTemplateByName(ctx context.Context, client *ec2.Client, name string) (string, error) {
 	out, err := client.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{name}})
 	if err != nil {
-		if isNotFound(err) {
-			return "", NotFound("launch template", name)
+		if gone(err) {
+			return "", notfound.New("launch template", name)
 		}
 		return "", fmt.Errorf("describing launch template %s: %w", name, err)
 	}
 	if len(out.LaunchTemplates) == 0 {
-		return "", NotFound("launch template", name)
+		return "", notfound.New("launch template", name)
 	}
 	return aws.ToString(out.LaunchTemplates[0].LaunchTemplateId), nil
 }
@@ -226,7 +218,7 @@ func FindTemplateByName(ctx context.Context, client *ec2.Client, name string) (s
 // DeleteTemplate deletes the launch template by name; a missing one is fine.
 func DeleteTemplate(ctx context.Context, client *ec2.Client, name string) error {
 	_, err := client.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateName: aws.String(name)})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !gone(err) {
 		return fmt.Errorf("deleting launch template %s: %w", name, err)
 	}
 	return nil
@@ -234,19 +226,18 @@ func DeleteTemplate(ctx context.Context, client *ec2.Client, name string) error 
 
 // RetagTemplate replaces the launch template's tags.
 func RetagTemplate(ctx context.Context, client *ec2.Client, id string, had, want map[string]string) error {
-	var gone []ec2types.Tag
-	for k := range had {
-		if _, ok := want[k]; !ok {
+	set, remove := awstags.Changes(had, want)
+	if len(remove) > 0 {
+		gone := make([]ec2types.Tag, 0, len(remove))
+		for _, k := range remove {
 			gone = append(gone, ec2types.Tag{Key: aws.String(k)})
 		}
-	}
-	if len(gone) > 0 {
 		if _, err := client.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: gone}); err != nil {
 			return fmt.Errorf("removing tags from launch template %s: %w", id, err)
 		}
 	}
-	if len(want) > 0 {
-		if _, err := client.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: EC2Tags(want)}); err != nil {
+	if len(set) > 0 {
+		if _, err := client.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: awstags.EC2(set)}); err != nil {
 			return fmt.Errorf("tagging launch template %s: %w", id, err)
 		}
 	}

@@ -2,143 +2,203 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"slices"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 )
 
-// converge makes AWS match plan; prior is nil on create. It fills the
-// plan's unknown computed values and reports whether the group exists.
-func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePoolResourceModel, regs []masterRegistration) ([]masterRegistration, bool, error) {
-	name := plan.Name.ValueString()
-	names := pool.NamesFor(name)
-	in, err := plan.expand(ctx)
+// converge makes AWS match plan (pool.Apply); prior is nil on create. It
+// fills the plan's unknown computed values and reports whether the group
+// exists.
+func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePoolResourceModel, regs []pool.Registration) ([]pool.Registration, bool, error) {
+	d, err := r.expand(ctx, plan)
 	if err != nil {
 		return regs, false, err
 	}
-	tags := r.ownTags(name, in.tagsAll)
-
-	var master *pool.Master
-	if pm := plan.master(); pm != nil {
-		m, err := pool.FindMaster(ctx, r.client.EC2, pm.InstanceID.ValueString())
-		if err != nil {
-			return regs, false, err
-		}
-		master = &m
-	}
-
-	if prior == nil || plan.LaunchTemplateVersion.IsUnknown() {
-		if err := r.putTemplate(ctx, plan, prior, in, master, tags); err != nil {
+	var p *pool.Prior
+	if prior != nil {
+		if p, err = r.expandPrior(ctx, prior, regs); err != nil {
 			return regs, false, err
 		}
 	}
-
-	g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
-	switch {
-	case errors.Is(err, pool.ErrNotFound):
-		tflog.Info(ctx, "creating Auto Scaling group", map[string]any{"desired_capacity": in.desired})
-		err = r.createGroup(ctx, plan, in, tags)
-	case err == nil:
-		if prior != nil && len(plan.Scaling) > 0 && plan.DesiredCapacity.Equal(prior.DesiredCapacity) {
-			in.desired = min(max(g.DesiredCapacity, in.minSize), in.maxSize)
-			tflog.Info(ctx, "scaling owns desired capacity: keeping the group's", map[string]any{"desired_capacity": in.desired})
-		}
-		err = r.updateGroup(ctx, g, plan, prior, in, tags)
-	}
-	if err != nil {
-		return regs, false, err
-	}
-	if err := r.applyScaling(ctx, plan, prior); err != nil {
-		return regs, true, err
-	}
-	plan.OutdatedInstanceIDs = listValue(nil)
-
-	regs, err = r.applyMaster(ctx, plan, prior, master, in, regs, tags)
-	if err != nil {
-		return regs, true, err
-	}
-
-	targets := pool.Targets(in.targetGroups, in.classicELBs)
-	if plan.WaitForHealthy.ValueBool() && plan.InstanceIDs.IsUnknown() {
-		ids, healthy, err := r.clients().WaitHealthy(ctx, names.Group, targets, int(in.desired), progress(ctx, "clones healthy"))
+	if d.SyncPolicyID != "" && (prior == nil || d.NewVersion) {
+		part, err := r.syncAgentPart(ctx, d.Name, d.SyncPolicyID)
 		if err != nil {
-			return regs, true, fmt.Errorf("waiting for Clone Pool (%s) healthy: %w", name, err)
+			return regs, false, err
 		}
-		// The wait's last look is the pool as it is now.
-		plan.InstanceIDs = listValue(ids)
-		plan.HealthyCount = types.Int64Value(int64(len(healthy)))
+		d.SyncAgent = &part
 	}
-	if plan.InstanceIDs.IsUnknown() || plan.HealthyCount.IsUnknown() {
-		g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
-		if err != nil {
-			return regs, true, err
-		}
-		report, err := r.clients().Health(ctx, targets)
-		if err != nil {
-			return regs, true, err
-		}
-		ids := g.ServingIDs()
-		plan.InstanceIDs = listValue(ids)
-		plan.HealthyCount = types.Int64Value(int64(len(report.Healthy(ids))))
-	}
-	return regs, true, nil
+	obs, err := pool.Apply(ctx, r.cloud, d, p, progress(ctx, "Clone Pool "+d.Name))
+	plan.flattenObserved(obs)
+	return obs.Registrations, obs.GroupExists, err
 }
 
-// poolInput is the plan in plain Go values.
-type poolInput struct {
-	subnets        []string
-	securityGroups []string
-	targetGroups   []string
-	classicELBs    []string
-	minSize        int64
-	maxSize        int64
-	desired        int64
-	tagsAll        map[string]string
+// flattenObserved sets the plan's computed values from what Apply returned.
+func (m *clonePoolResourceModel) flattenObserved(obs pool.Observed) {
+	if obs.LaunchTemplateID != "" {
+		m.LaunchTemplateID = types.StringValue(obs.LaunchTemplateID)
+		m.LaunchTemplateVersion = types.Int64Value(obs.LaunchTemplateVersion)
+	}
+	if m.DesiredCapacity.IsUnknown() && obs.GroupExists {
+		m.DesiredCapacity = types.Int64Value(obs.DesiredCapacity)
+	}
+	if obs.GroupExists {
+		m.OutdatedInstanceIDs = listValue(nil)
+	}
+	m.MasterTargetGroupARN, m.WriteRuleARN = stringOrNull(obs.MasterTargetGroupARN), stringOrNull(obs.WriteRuleARN)
+	if obs.FleetRead {
+		m.InstanceIDs = listValue(obs.InstanceIDs)
+		m.HealthyCount = types.Int64Value(obs.HealthyCount)
+	}
 }
 
-func (m *clonePoolResourceModel) expand(ctx context.Context) (poolInput, error) {
-	var in poolInput
-	var diags diag.Diagnostics
-	diags.Append(m.SubnetIDs.ElementsAs(ctx, &in.subnets, false)...)
-	if !m.SecurityGroupIDs.IsNull() {
-		diags.Append(m.SecurityGroupIDs.ElementsAs(ctx, &in.securityGroups, false)...)
+// expand is the plan in plain values.
+func (r *ClonePoolResource) expand(ctx context.Context, m *clonePoolResourceModel) (pool.Desired, error) {
+	d := pool.Desired{
+		Name: m.Name.ValueString(),
+		Template: pool.TemplateInput{
+			ImageID: m.ImageID.ValueString(), InstanceType: m.InstanceType.ValueString(),
+			KeyName: m.KeyName.ValueString(), IAMInstanceProfile: m.IAMInstanceProfile.ValueString(),
+			UserData: m.UserData.ValueString(),
+		},
+		NewVersion:     m.LaunchTemplateVersion.IsUnknown(),
+		MinSize:        m.MinSize.ValueInt64(),
+		MaxSize:        m.MaxSize.ValueInt64(),
+		SyncPolicyID:   m.SyncPolicyID.ValueString(),
+		Rolling:        m.rolling(),
+		WaitForHealthy: m.WaitForHealthy.ValueBool(),
+		RefreshFleet:   m.InstanceIDs.IsUnknown() || m.HealthyCount.IsUnknown(),
+		RecoverAction:  pool.RecoverAction(r.partition(), r.client.Region),
+		Master:         m.master().expand(ctx),
+		Scaling:        expandScaling(m.Name.ValueString(), m.Scaling),
 	}
-	if !m.TargetGroupARNs.IsNull() {
-		diags.Append(m.TargetGroupARNs.ElementsAs(ctx, &in.targetGroups, false)...)
-	}
-	if !m.ClassicELBNames.IsNull() {
-		diags.Append(m.ClassicELBNames.ElementsAs(ctx, &in.classicELBs, false)...)
-	}
-	tags, d := stringMap(ctx, m.TagsAll)
-	diags.Append(d...)
-	if diags.HasError() {
-		return in, fmt.Errorf("reading the plan: %v", diags)
-	}
-	slices.Sort(in.securityGroups)
-	slices.Sort(in.targetGroups)
-	slices.Sort(in.classicELBs)
-	in.tagsAll = tags
-	in.minSize, in.maxSize = m.MinSize.ValueInt64(), m.MaxSize.ValueInt64()
-	in.desired = in.minSize
+	d.DesiredCapacity = d.MinSize
 	if !m.DesiredCapacity.IsNull() && !m.DesiredCapacity.IsUnknown() {
-		in.desired = m.DesiredCapacity.ValueInt64()
+		d.DesiredCapacity = m.DesiredCapacity.ValueInt64()
 	}
-	return in, nil
+	var diags diag.Diagnostics
+	diags.Append(m.SubnetIDs.ElementsAs(ctx, &d.SubnetIDs, false)...)
+	diags.Append(elementsOf(ctx, m.SecurityGroupIDs, &d.Template.SecurityGroupIDs)...)
+	diags.Append(elementsOf(ctx, m.TargetGroupARNs, &d.TargetGroupARNs)...)
+	diags.Append(elementsOf(ctx, m.ClassicELBNames, &d.ClassicELBNames)...)
+	tags, moreDiags := stringMap(ctx, m.TagsAll)
+	diags.Append(moreDiags...)
+	if diags.HasError() {
+		return d, fmt.Errorf("reading the plan: %v", diags)
+	}
+	d.Tags = tags
+	return d, nil
 }
 
-func (r *ClonePoolResource) clients() pool.Clients { return poolClients(r.client) }
+// expandPrior is state in plain values: what the last apply asked and
+// observed, and where the pool registered the master.
+func (r *ClonePoolResource) expandPrior(ctx context.Context, s *clonePoolResourceModel, regs []pool.Registration) (*pool.Prior, error) {
+	d, err := r.expand(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	var outdated []string
+	_ = s.OutdatedInstanceIDs.ElementsAs(ctx, &outdated, false)
+	return &pool.Prior{Desired: d, Observed: pool.Observed{
+		LaunchTemplateID:      s.LaunchTemplateID.ValueString(),
+		LaunchTemplateVersion: s.LaunchTemplateVersion.ValueInt64(),
+		OutdatedInstanceIDs:   outdated,
+		MasterTargetGroupARN:  s.MasterTargetGroupARN.ValueString(),
+		WriteRuleARN:          s.WriteRuleARN.ValueString(),
+		Registrations:         regs,
+	}}, nil
+}
 
-// poolClients are the clients the pool's waits and registrations use.
-func poolClients(c *conns.AWSClient) pool.Clients {
-	return pool.Clients{AutoScaling: c.AutoScaling, ELBV2: c.ELBV2, ELB: c.ELB}
+// elementsOf reads a set of strings, sorted; null is none.
+func elementsOf(ctx context.Context, set types.Set, out *[]string) diag.Diagnostics {
+	if set.IsNull() || set.IsUnknown() {
+		return nil
+	}
+	diags := set.ElementsAs(ctx, out, false)
+	slices.Sort(*out)
+	return diags
+}
+
+func (pm *clonePoolMasterModel) expand(ctx context.Context) *pool.MasterSettings {
+	if pm == nil {
+		return nil
+	}
+	m := &pool.MasterSettings{
+		InstanceID:            pm.InstanceID.ValueString(),
+		AttachToLoadBalancers: pm.AttachToLoadBalancers.ValueBool(),
+		ListenerARN:           pm.ListenerARN.ValueString(),
+		RulePriority:          pm.RulePriority.ValueInt64(),
+		EnvFile:               pm.EnvFile.ValueString(),
+		RecoveryAlarm:         pm.RecoveryAlarm.ValueBool(),
+	}
+	if !pm.WritePaths.IsNull() {
+		_ = pm.WritePaths.ElementsAs(ctx, &m.WritePaths, false)
+	}
+	for _, v := range pm.DisableServices.Elements() {
+		if s, ok := v.(types.String); ok && !s.IsUnknown() {
+			m.DisableServices = append(m.DisableServices, s.ValueString())
+		}
+	}
+	return m
+}
+
+func expandScaling(poolName string, scaling []clonePoolScalingModel) *pool.ScalingSettings {
+	if len(scaling) == 0 {
+		return nil
+	}
+	sc := scaling[0]
+	out := &pool.ScalingSettings{}
+	if !sc.TargetCPUPercent.IsNull() && !sc.TargetCPUPercent.IsUnknown() {
+		v := sc.TargetCPUPercent.ValueFloat64()
+		out.TargetCPUPercent = &v
+	}
+	for i, s := range sc.Schedule {
+		out.Schedules = append(out.Schedules, expandSchedule(poolName, i, s))
+	}
+	return out
+}
+
+func expandSchedule(poolName string, index int, s clonePoolScheduleModel) pool.Schedule {
+	size := func(v types.Int64) int64 {
+		if v.IsNull() || v.IsUnknown() {
+			return -1
+		}
+		return v.ValueInt64()
+	}
+	return pool.Schedule{
+		Name:       pool.ScheduleName(poolName, pool.ScheduleKey(s.Name.ValueString(), index)),
+		Recurrence: s.Recurrence.ValueString(),
+		MinSize:    size(s.MinSize), MaxSize: size(s.MaxSize), Desired: size(s.DesiredCapacity),
+	}
+}
+
+// rolling is rolling_update with its defaults.
+func (m *clonePoolResourceModel) rolling() pool.RollingSettings {
+	out := pool.RollingSettings{BatchSize: defaultBatchSize, MinHealthyPercent: defaultMinHealthyPercent, Rollback: true}
+	out.HealthTimeout, _ = time.ParseDuration(defaultHealthTimeout)
+	if len(m.RollingUpdate) == 0 {
+		return out
+	}
+	ru := m.RollingUpdate[0]
+	if v := ru.BatchSize; !v.IsNull() && !v.IsUnknown() {
+		out.BatchSize = int(v.ValueInt64())
+	}
+	if v := ru.MinHealthyPercent; !v.IsNull() && !v.IsUnknown() {
+		out.MinHealthyPercent = int(v.ValueInt64())
+	}
+	if d, err := time.ParseDuration(ru.HealthTimeout.ValueString()); err == nil && d > 0 {
+		out.HealthTimeout = d
+	}
+	if v := ru.RollbackOnFailure; !v.IsNull() && !v.IsUnknown() {
+		out.Rollback = v.ValueBool()
+	}
+	return out
 }
 
 func progress(ctx context.Context, what string) func(string) {
@@ -147,14 +207,9 @@ func progress(ctx context.Context, what string) func(string) {
 	}
 }
 
-// ownTags are tags_all plus the pool's own marker.
-func (r *ClonePoolResource) ownTags(name string, tagsAll map[string]string) map[string]string {
-	out := maps.Clone(tagsAll)
-	out[pool.TagPool] = name
-	return out
-}
-
-func mustStringMap(ctx context.Context, m types.Map) map[string]string {
-	out, _ := stringMap(ctx, m)
-	return out
+func (r *ClonePoolResource) partition() string {
+	if r.client.Partition != "" {
+		return r.client.Partition
+	}
+	return "aws"
 }

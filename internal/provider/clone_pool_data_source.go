@@ -2,11 +2,9 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -15,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 )
 
@@ -31,6 +30,7 @@ func NewClonePoolDataSource() datasource.DataSource {
 // ClonePoolDataSource reports the clones of a pool and their health.
 type ClonePoolDataSource struct {
 	client *conns.AWSClient
+	cloud  pool.AWS
 }
 
 func (d *ClonePoolDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -48,7 +48,7 @@ func (d *ClonePoolDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 			"name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Name of the pool.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(poolNameRegexp, "must be 1-64 letters, digits and hyphens, not starting or ending with a hyphen")},
+				Validators:          []validator.String{poolNameCheck},
 			},
 			"id":                      schema.StringAttribute{Computed: true, MarkdownDescription: "The pool name."},
 			"launch_template_id":      schema.StringAttribute{Computed: true, MarkdownDescription: "The pool's launch template."},
@@ -77,7 +77,9 @@ func (d *ClonePoolDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 func (d *ClonePoolDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
 	client, diags := clientFrom(req.ProviderData, "Data Source")
 	resp.Diagnostics.Append(diags...)
-	d.client = client
+	if client != nil {
+		d.client, d.cloud = client, poolCloud(client)
+	}
 }
 
 func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -90,8 +92,8 @@ func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadReque
 	name := data.Name.ValueString()
 	summary := fmt.Sprintf("Reading Clone Pool (%s)", name)
 
-	g, err := pool.FindGroup(ctx, d.client.AutoScaling, pool.NamesFor(name).Group)
-	if errors.Is(err, pool.ErrNotFound) {
+	g, err := d.cloud.FindGroup(ctx, pool.NamesFor(name).Group)
+	if notfound.Is(err) {
 		resp.Diagnostics.AddError(summary, fmt.Sprintf("no clone pool named %q: its Auto Scaling group does not exist", name))
 		return
 	}
@@ -99,7 +101,7 @@ func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadReque
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	report, err := poolClients(d.client).Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
+	report, err := d.cloud.Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
@@ -113,27 +115,27 @@ func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadReque
 
 	var outdated []string
 	if g.LaunchTemplateID != "" {
-		tmpl, err := pool.FindTemplateVersion(ctx, d.client.EC2, g.LaunchTemplateID, g.LaunchTemplateVersion)
+		tmpl, err := d.cloud.FindTemplateVersion(ctx, g.LaunchTemplateID, g.LaunchTemplateVersion)
 		switch {
-		case errors.Is(err, pool.ErrNotFound):
+		case notfound.Is(err):
 			tflog.Warn(ctx, "the launch template version the group launches no longer exists: outdated_instance_ids stays empty",
 				map[string]any{"launch_template_id": g.LaunchTemplateID, "version": g.LaunchTemplateVersion})
 		case err != nil:
 			resp.Diagnostics.AddError(summary, err.Error())
 			return
 		default:
-			if outdated, err = pool.OutdatedIDs(ctx, d.client.EC2, g, tmpl); err != nil {
+			if outdated, err = d.cloud.OutdatedIDs(ctx, g, tmpl); err != nil {
 				resp.Diagnostics.AddError(summary, err.Error())
 				return
 			}
 		}
 	}
-	policies, err := pool.ListPolicyNames(ctx, d.client.AutoScaling, g.Name)
+	policies, err := d.cloud.ListPolicyNames(ctx, g.Name)
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	schedules, err := pool.ListSchedules(ctx, d.client.AutoScaling, g.Name, "")
+	schedules, err := d.cloud.ListSchedules(ctx, g.Name, "")
 	if err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
 		return

@@ -11,64 +11,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
-
-type attrError struct {
-	path path.Path
-	msg  string
-}
-
-// validateSizes checks min <= max and min <= desired <= max for the known values.
-func validateSizes(minSize, maxSize, desired types.Int64) []attrError {
-	var errs []attrError
-	known := func(v types.Int64) bool { return !v.IsNull() && !v.IsUnknown() }
-	if known(minSize) && known(maxSize) && minSize.ValueInt64() > maxSize.ValueInt64() {
-		errs = append(errs, attrError{path.Root("min_size"),
-			fmt.Sprintf("min_size (%d) must not exceed max_size (%d).", minSize.ValueInt64(), maxSize.ValueInt64())})
-	}
-	if known(desired) {
-		d := desired.ValueInt64()
-		if (known(minSize) && d < minSize.ValueInt64()) || (known(maxSize) && d > maxSize.ValueInt64()) {
-			errs = append(errs, attrError{path.Root("desired_capacity"),
-				fmt.Sprintf("desired_capacity (%d) must lie within [min_size, max_size] = [%s, %s].", d, minSize, maxSize)})
-		}
-	}
-	return errs
-}
-
-// validateSchedules checks min <= desired <= max within each schedule and
-// that no two schedules get the same scheduled action name.
-func validateSchedules(scaling []clonePoolScalingModel) []attrError {
-	if len(scaling) == 0 {
-		return nil
-	}
-	var errs []attrError
-	seen := map[string]int{}
-	for i, sc := range scaling[0].Schedule {
-		at := path.Root("scaling").AtListIndex(0).AtName("schedule").AtListIndex(i)
-		for _, e := range validateSizes(sc.MinSize, sc.MaxSize, sc.DesiredCapacity) {
-			errs = append(errs, attrError{at.AtName(e.path.String()), e.msg})
-		}
-		if sc.MinSize.IsNull() && sc.MaxSize.IsNull() && sc.DesiredCapacity.IsNull() {
-			errs = append(errs, attrError{at, "A schedule sets at least one of min_size, max_size and desired_capacity."})
-		}
-		if sc.Name.IsUnknown() {
-			continue
-		}
-		key := pool.ScheduleKey(sc.Name.ValueString(), i)
-		if j, dup := seen[key]; dup {
-			errs = append(errs, attrError{at.AtName("name"),
-				fmt.Sprintf("schedules %d and %d would both be named %q; give each schedule a distinct name.", j, i, key)})
-		}
-		seen[key] = i
-	}
-	return errs
-}
 
 // templateChanged tells whether the plan needs a new launch template version.
 func templateChanged(plan, state *clonePoolResourceModel) bool {
@@ -111,9 +58,7 @@ func newSyncAgentSeen(version int64, part string) *syncAgentSeen {
 	return &syncAgentSeen{TemplateVersion: version, SHA256: hex.EncodeToString(sum[:])}
 }
 
-func setSyncAgentSeen(ctx context.Context, p interface {
-	SetKey(context.Context, string, []byte) diag.Diagnostics
-}, seen *syncAgentSeen) diag.Diagnostics {
+func setSyncAgentSeen(ctx context.Context, p privateSetter, seen *syncAgentSeen) diag.Diagnostics {
 	if seen == nil {
 		return nil
 	}
@@ -126,9 +71,7 @@ func setSyncAgentSeen(ctx context.Context, p interface {
 // then plans a new version and a rollout. The template's part comes from
 // what Read recorded for the state's version, or else from EC2. It also
 // returns the agent it rendered, for the user-data size check.
-func (r *ClonePoolResource) syncAgentStale(ctx context.Context, private interface {
-	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
-}, plan, state *clonePoolResourceModel) (bool, *userdata.Part) {
+func (r *ClonePoolResource) syncAgentStale(ctx context.Context, private privateGetter, plan, state *clonePoolResourceModel) (bool, *userdata.Part) {
 	id := plan.SyncPolicyID
 	if id.IsNull() || id.IsUnknown() || !id.Equal(state.SyncPolicyID) || state.LaunchTemplateID.IsNull() || state.LaunchTemplateVersion.IsNull() {
 		return false, nil
@@ -136,12 +79,12 @@ func (r *ClonePoolResource) syncAgentStale(ctx context.Context, private interfac
 	version := state.LaunchTemplateVersion.ValueInt64()
 	var seen syncAgentSeen
 	if raw, diags := private.GetKey(ctx, privateSyncAgent); diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &seen) != nil || seen.TemplateVersion != version {
-		tmpl, err := pool.FindTemplateVersion(ctx, r.client.EC2, state.LaunchTemplateID.ValueString(), strconv.FormatInt(version, 10))
+		tmpl, err := r.cloud.FindTemplateVersion(ctx, state.LaunchTemplateID.ValueString(), strconv.FormatInt(version, 10))
 		if err != nil {
 			tflog.Warn(ctx, "reading the launch template to compare the sync agent", map[string]any{"error": err.Error()})
 			return false, nil
 		}
-		parts, err := pool.ParseUserData(tmpl.Spec.UserData)
+		parts, err := userdata.Parse(tmpl.Spec.UserData)
 		if err != nil {
 			return false, nil
 		}
@@ -182,7 +125,7 @@ func surgeRoom(plan *clonePoolResourceModel) *attrError {
 	}
 	ru := plan.rolling()
 	desired, maxSize := plan.DesiredCapacity.ValueInt64(), plan.MaxSize.ValueInt64()
-	if desired == 0 || ru.minHealthyPercent < 100 || maxSize > desired {
+	if desired == 0 || ru.MinHealthyPercent < 100 || maxSize > desired {
 		return nil
 	}
 	return &attrError{path.Root("max_size"), fmt.Sprintf(
@@ -241,8 +184,8 @@ func (r *ClonePoolResource) checkUserDataFits(ctx context.Context, plan *clonePo
 		diags.AddAttributeError(path.Root("user_data"), "Invalid Clone Pool user data", err.Error())
 		return
 	}
-	if e := userDataTooLarge(sizes, estimated); e != nil {
-		diags.AddAttributeError(e.path, "Clone Pool user data too large", e.msg)
+	if err := sizes.Err(estimated); err != nil {
+		diags.AddAttributeError(path.Root("user_data"), "Clone Pool user data too large", err.Error())
 	}
 }
 
@@ -250,47 +193,20 @@ func (r *ClonePoolResource) checkUserDataFits(ctx context.Context, plan *clonePo
 // plan knows them: the master's with stand-ins for its id and address, then
 // agent, the sync agent's, when not nil.
 func plannedUserDataParts(plan *clonePoolResourceModel, agent *userdata.Part) ([]userdata.Part, error) {
-	var master *pool.Master
+	var parts []userdata.Part
 	if pm := plan.master(); pm != nil {
 		id := pm.InstanceID.ValueString()
 		if pm.InstanceID.IsUnknown() || id == "" {
 			id = masterIDPlaceholder
 		}
-		master = &pool.Master{ID: id, PrivateIP: masterAddressPlaceholder}
-	}
-	parts, err := masterParts(plan.master(), master)
-	if err != nil {
-		return nil, err
+		var err error
+		parts, err = pool.MasterParts(pm.expand(context.Background()), pool.Master{ID: id, PrivateIP: masterAddressPlaceholder})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if agent != nil {
 		parts = append(parts, *agent)
 	}
 	return parts, nil
-}
-
-// userDataTooLarge explains, on user_data, user data over EC2's limit: its
-// size, the limit, the pool's own share and what that leaves for the user.
-// estimated says the sync agent's share is an estimate.
-func userDataTooLarge(s userdata.Sizes, estimated bool) *attrError {
-	if s.Fits() {
-		return nil
-	}
-	about, form := "", ""
-	if estimated {
-		about = "about "
-	}
-	if s.Pool > 0 {
-		form = " gzip-compressed"
-	}
-	msg := fmt.Sprintf("With this user_data the launch template's user data would be %s%d bytes%s, over EC2's limit of %d bytes "+
-		"(raw, before base64: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html). ",
-		about, s.Total, form, userdata.Limit)
-	if s.Pool > 0 {
-		msg += fmt.Sprintf("The pool's own share (master settings and sync agent) is %s%d bytes, which leaves %s%d bytes for user_data once compressed. ",
-			about, s.Pool, about, max(userdata.Limit-s.Pool, 0))
-	} else {
-		msg += "The pool's own share is 0 bytes: it adds no part of its own and sends user_data as it is. "
-	}
-	msg += "Shorten user_data, or have it download a larger script at boot."
-	return &attrError{path.Root("user_data"), msg}
 }

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 
@@ -13,108 +11,88 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
-// read refreshes m from AWS: one DescribeAutoScalingGroups, one
-// DescribeLaunchTemplateVersions, one health read per attached load
-// balancer, and with a master the rule, its target group and the alarm.
-// gone means nothing of the pool is left. agent is the sync agent part of
-// the launch template version read, nil when there is none to read.
+// read refreshes m from AWS (pool.Read), then its scaling and master
+// blocks. gone means nothing of the pool is left. agent is the sync agent
+// part of the launch template version read, nil when there is none to read.
 func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel) (gone bool, agent *syncAgentSeen, err error) {
 	name := m.ID.ValueString()
-	g, err := pool.FindGroup(ctx, r.client.AutoScaling, pool.NamesFor(name).Group)
-	groupGone := errors.Is(err, pool.ErrNotFound) || (err == nil && g.Deleting)
-	if err != nil && !groupGone {
-		return false, nil, err
-	}
-	templateID, version := g.LaunchTemplateID, g.LaunchTemplateVersion
-	if groupGone {
-		templateID = m.LaunchTemplateID.ValueString()
-		version = strconv.FormatInt(m.LaunchTemplateVersion.ValueInt64(), 10)
-	}
-	var tmpl pool.Template
-	templateGone := templateID == ""
-	if !templateGone {
-		tmpl, err = pool.FindTemplateVersion(ctx, r.client.EC2, templateID, version)
-		templateGone = errors.Is(err, pool.ErrNotFound)
-		if err != nil && !templateGone {
-			return false, nil, err
-		}
-	}
-	if groupGone && templateGone {
-		return true, nil, nil
+	snap, err := pool.Read(ctx, r.cloud, name, m.LaunchTemplateID.ValueString(), strconv.FormatInt(m.LaunchTemplateVersion.ValueInt64(), 10))
+	if err != nil || snap.Gone() {
+		return snap.Gone(), nil, err
 	}
 	m.Name = types.StringValue(name)
-
-	if templateGone {
-		tflog.Warn(ctx, "launch template of the pool no longer exists; the next apply creates a new one", map[string]any{"launch_template_id": templateID})
-		m.LaunchTemplateID = types.StringNull()
-		m.LaunchTemplateVersion = types.Int64Null()
+	if t := snap.Template; t != nil {
+		m.flattenTemplate(*t, snap.UserData)
+		agent = newSyncAgentSeen(t.Version, snap.UserData.SyncAgent)
 	} else {
-		m.LaunchTemplateID = types.StringValue(tmpl.ID)
-		m.LaunchTemplateVersion = types.Int64Value(tmpl.Version)
-		m.ImageID = types.StringValue(tmpl.Spec.ImageID)
-		m.InstanceType = types.StringValue(tmpl.Spec.InstanceType)
-		m.KeyName = stringOrNull(tmpl.Spec.KeyName)
-		m.IAMInstanceProfile = stringOrNull(tmpl.Spec.IAMInstanceProfile)
-		m.SecurityGroupIDs = setOrNull(tmpl.Spec.SecurityGroupIDs, m.SecurityGroupIDs)
-		parts, err := pool.ParseUserData(tmpl.Spec.UserData)
-		if err != nil {
-			return false, nil, fmt.Errorf("launch template %s: %w", tmpl.ID, err)
-		}
-		m.UserData = stringOrNull(parts.User)
-		agent = newSyncAgentSeen(tmpl.Version, parts.SyncAgent)
-		if pm := m.master(); pm != nil {
-			pm.EnvFile = stringOrNull(parts.EnvFile)
-			pm.DisableServices = listOrNull(parts.DisableServices, pm.DisableServices)
-		}
+		tflog.Warn(ctx, "launch template of the pool no longer exists; the next apply creates a new one", map[string]any{"launch_template_id": m.LaunchTemplateID.ValueString()})
+		m.LaunchTemplateID, m.LaunchTemplateVersion = types.StringNull(), types.Int64Null()
 	}
-
-	if groupGone {
+	if snap.Group == nil {
 		tflog.Warn(ctx, "Auto Scaling group of the pool no longer exists; the next apply creates it again")
-		m.MinSize, m.MaxSize, m.DesiredCapacity = types.Int64Null(), types.Int64Null(), types.Int64Null()
-		m.SubnetIDs = types.ListNull(types.StringType)
-		m.InstanceIDs = listValue(nil)
-		m.OutdatedInstanceIDs = listValue(nil)
-		m.HealthyCount = types.Int64Value(0)
-		if !m.TargetGroupARNs.IsNull() {
-			m.TargetGroupARNs = types.SetNull(types.StringType)
-		}
-		if !m.ClassicELBNames.IsNull() {
-			m.ClassicELBNames = types.SetNull(types.StringType)
-		}
+		m.clearGroup()
 	} else {
-		m.MinSize = types.Int64Value(g.MinSize)
-		m.MaxSize = types.Int64Value(g.MaxSize)
-		if len(m.Scaling) == 0 || m.DesiredCapacity.IsNull() {
-			m.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
-		}
-		m.SubnetIDs = sameOrderList(g.SubnetIDs, m.SubnetIDs)
-		m.TargetGroupARNs = setOrNull(g.TargetGroupARNs, m.TargetGroupARNs)
-		m.ClassicELBNames = setOrNull(g.ClassicELBNames, m.ClassicELBNames)
-		m.SyncPolicyID = stringOrNull(g.Tags[tagSyncPolicy])
-		m.TagsAll, m.Tags = splitTags(ctx, r.client, withoutReservedTags(g.Tags), m.Tags)
-		report, err := r.clients().Health(ctx, pool.Targets(g.TargetGroupARNs, g.ClassicELBNames))
-		if err != nil {
-			return false, nil, err
-		}
-		ids := g.ServingIDs()
-		m.InstanceIDs = listValue(ids)
-		m.HealthyCount = types.Int64Value(int64(len(report.Healthy(ids))))
-		m.OutdatedInstanceIDs = listValue(nil)
-		if !templateGone {
-			outdated, err := pool.OutdatedIDs(ctx, r.client.EC2, g, tmpl)
-			if err != nil {
-				return false, nil, err
-			}
-			m.OutdatedInstanceIDs = listValue(outdated)
-		}
+		m.flattenGroup(ctx, r.client, snap)
 		if err := r.readScaling(ctx, m); err != nil {
 			return false, nil, err
 		}
 	}
 	return false, agent, r.readMaster(ctx, m)
+}
+
+// flattenTemplate sets what a launch template version holds.
+func (m *clonePoolResourceModel) flattenTemplate(t pool.Template, parts userdata.Parsed) {
+	m.LaunchTemplateID = types.StringValue(t.ID)
+	m.LaunchTemplateVersion = types.Int64Value(t.Version)
+	m.ImageID = types.StringValue(t.Spec.ImageID)
+	m.InstanceType = types.StringValue(t.Spec.InstanceType)
+	m.KeyName = stringOrNull(t.Spec.KeyName)
+	m.IAMInstanceProfile = stringOrNull(t.Spec.IAMInstanceProfile)
+	m.SecurityGroupIDs = setOrNull(t.Spec.SecurityGroupIDs, m.SecurityGroupIDs)
+	m.UserData = stringOrNull(parts.User)
+	if pm := m.master(); pm != nil {
+		pm.EnvFile = stringOrNull(parts.EnvFile)
+		pm.DisableServices = listOrNull(parts.DisableServices, pm.DisableServices)
+	}
+}
+
+// flattenGroup sets what the group and its clones tell.
+func (m *clonePoolResourceModel) flattenGroup(ctx context.Context, client *conns.AWSClient, snap pool.Snapshot) {
+	g := snap.Group
+	m.MinSize = types.Int64Value(g.MinSize)
+	m.MaxSize = types.Int64Value(g.MaxSize)
+	if len(m.Scaling) == 0 || m.DesiredCapacity.IsNull() {
+		m.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
+	}
+	m.SubnetIDs = sameOrderList(g.SubnetIDs, m.SubnetIDs)
+	m.TargetGroupARNs = setOrNull(g.TargetGroupARNs, m.TargetGroupARNs)
+	m.ClassicELBNames = setOrNull(g.ClassicELBNames, m.ClassicELBNames)
+	m.SyncPolicyID = stringOrNull(g.Tags[pool.TagSyncPolicy])
+	m.TagsAll, m.Tags = splitTags(ctx, client, withoutReservedTags(g.Tags), m.Tags)
+	m.InstanceIDs = listValue(snap.InstanceIDs)
+	m.HealthyCount = types.Int64Value(snap.Healthy)
+	m.OutdatedInstanceIDs = listValue(snap.Outdated)
+}
+
+// clearGroup empties what the group told, when it is gone.
+func (m *clonePoolResourceModel) clearGroup() {
+	m.MinSize, m.MaxSize, m.DesiredCapacity = types.Int64Null(), types.Int64Null(), types.Int64Null()
+	m.SubnetIDs = types.ListNull(types.StringType)
+	m.InstanceIDs = listValue(nil)
+	m.OutdatedInstanceIDs = listValue(nil)
+	m.HealthyCount = types.Int64Value(0)
+	if !m.TargetGroupARNs.IsNull() {
+		m.TargetGroupARNs = types.SetNull(types.StringType)
+	}
+	if !m.ClassicELBNames.IsNull() {
+		m.ClassicELBNames = types.SetNull(types.StringType)
+	}
 }
 
 func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResourceModel) error {
@@ -125,9 +103,9 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 	}
 	names := pool.NamesFor(m.ID.ValueString())
 	if arn := m.WriteRuleARN.ValueString(); arn != "" {
-		rule, err := pool.FindRule(ctx, r.client.ELBV2, arn, pm.ListenerARN.ValueString())
+		rule, err := r.cloud.FindRule(ctx, arn, pm.ListenerARN.ValueString())
 		switch {
-		case errors.Is(err, pool.ErrNotFound):
+		case notfound.Is(err):
 			tflog.Warn(ctx, "write rule no longer exists; the next apply creates it again", map[string]any{"rule_arn": arn})
 			m.WriteRuleARN = types.StringNull()
 		case err != nil:
@@ -138,7 +116,7 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 		}
 	}
 	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {
-		if _, err := pool.FindTargetGroup(ctx, r.client.ELBV2, arn); errors.Is(err, pool.ErrNotFound) {
+		if _, err := r.cloud.FindTargetGroup(ctx, arn); notfound.Is(err) {
 			tflog.Warn(ctx, "master target group no longer exists; the next apply creates it again", map[string]any{"target_group_arn": arn})
 			m.MasterTargetGroupARN = types.StringNull()
 		} else if err != nil {
@@ -146,9 +124,9 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 		}
 	}
 	if pm.RecoveryAlarm.ValueBool() {
-		a, err := pool.FindAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm)
+		a, err := r.cloud.FindAlarm(ctx, names.RecoveryAlarm)
 		switch {
-		case errors.Is(err, pool.ErrNotFound):
+		case notfound.Is(err):
 			tflog.Warn(ctx, "recovery alarm no longer exists; the next apply creates it again", map[string]any{"alarm": names.RecoveryAlarm})
 			pm.RecoveryAlarm = types.BoolValue(false)
 		case err != nil:
@@ -163,7 +141,7 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 // discover builds the state of an existing pool for import.
 func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoolResourceModel, error) {
 	names := pool.NamesFor(name)
-	g, err := pool.FindGroup(ctx, r.client.AutoScaling, names.Group)
+	g, err := r.cloud.FindGroup(ctx, names.Group)
 	if err != nil {
 		return clonePoolResourceModel{}, err
 	}
@@ -195,7 +173,7 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 	}
 	pm := clonePoolMasterModel{
 		InstanceID:            types.StringValue(masterID),
-		AttachToLoadBalancers: types.BoolValue(g.Tags[tagMasterAttached] == "true"),
+		AttachToLoadBalancers: types.BoolValue(g.Tags[pool.TagMasterAttached] == "true"),
 		WritePaths:            types.ListNull(types.StringType),
 		ListenerARN:           types.StringNull(),
 		RulePriority:          types.Int64Null(),
@@ -203,23 +181,23 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 		DisableServices:       types.ListNull(types.StringType),
 		RecoveryAlarm:         types.BoolValue(false),
 	}
-	if _, err := pool.FindAlarm(ctx, r.client.CloudWatch, names.RecoveryAlarm); err == nil {
+	if _, err := r.cloud.FindAlarm(ctx, names.RecoveryAlarm); err == nil {
 		pm.RecoveryAlarm = types.BoolValue(true)
-	} else if !errors.Is(err, pool.ErrNotFound) {
+	} else if !notfound.Is(err) {
 		return m, err
 	}
-	tg, err := pool.FindTargetGroupByName(ctx, r.client.ELBV2, names.MasterTargetGroup)
+	tg, err := r.cloud.FindTargetGroupByName(ctx, names.MasterTargetGroup)
 	switch {
 	case err == nil:
 		tgARN := aws.ToString(tg.TargetGroupArn)
 		m.MasterTargetGroupARN = types.StringValue(tgARN)
-		listeners, err := pool.ListenersOf(ctx, r.client.ELBV2, tg.LoadBalancerArns)
+		listeners, err := r.cloud.ListenersOf(ctx, tg.LoadBalancerArns)
 		if err != nil {
 			return m, err
 		}
 		for _, l := range listeners {
-			rule, err := pool.FindRuleForwardingTo(ctx, r.client.ELBV2, l, tgARN)
-			if errors.Is(err, pool.ErrNotFound) {
+			rule, err := r.cloud.FindRuleForwardingTo(ctx, l, tgARN)
+			if notfound.Is(err) {
 				continue
 			}
 			if err != nil {
@@ -231,7 +209,7 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 			pm.WritePaths = listValue(rule.PathPatterns)
 			break
 		}
-	case !errors.Is(err, pool.ErrNotFound):
+	case !notfound.Is(err):
 		return m, err
 	}
 	m.Master = []clonePoolMasterModel{pm}

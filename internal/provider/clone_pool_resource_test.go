@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -26,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 )
@@ -656,20 +656,20 @@ func testAccCheckClonePoolDestroy(t *testing.T, world *seed.World) resource.Test
 				continue
 			}
 			names := pool.NamesFor(rs.Primary.ID)
-			if _, err := pool.FindGroup(ctx, c.AutoScaling, names.Group); !errors.Is(err, pool.ErrNotFound) {
+			if _, err := pool.FindGroup(ctx, c.AutoScaling, names.Group); !notfound.Is(err) {
 				return fmt.Errorf("Auto Scaling group %s still exists (%v)", names.Group, err)
 			}
-			if _, err := pool.FindTemplateByName(ctx, c.EC2, names.LaunchTemplate); !errors.Is(err, pool.ErrNotFound) {
+			if _, err := pool.FindTemplateByName(ctx, c.EC2, names.LaunchTemplate); !notfound.Is(err) {
 				return fmt.Errorf("launch template %s still exists (%v)", names.LaunchTemplate, err)
 			}
-			if _, err := pool.FindTargetGroupByName(ctx, c.ELBV2, names.MasterTargetGroup); !errors.Is(err, pool.ErrNotFound) {
+			if _, err := pool.FindTargetGroupByName(ctx, c.ELBV2, names.MasterTargetGroup); !notfound.Is(err) {
 				return fmt.Errorf("master target group %s still exists (%v)", names.MasterTargetGroup, err)
 			}
-			if _, err := pool.FindAlarm(ctx, c.CloudWatch, names.RecoveryAlarm); !errors.Is(err, pool.ErrNotFound) {
+			if _, err := pool.FindAlarm(ctx, c.CloudWatch, names.RecoveryAlarm); !notfound.Is(err) {
 				return fmt.Errorf("recovery alarm %s still exists (%v)", names.RecoveryAlarm, err)
 			}
 			if arn := rs.Primary.Attributes["write_rule_arn"]; arn != "" {
-				if _, err := pool.FindRule(ctx, c.ELBV2, arn, ""); !pool.IsNotFound(err) {
+				if _, err := pool.FindRule(ctx, c.ELBV2, arn, ""); !notfound.Is(err) {
 					return fmt.Errorf("write rule %s still exists (%v)", arn, err)
 				}
 			}

@@ -32,6 +32,7 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
 // TestAccClonePool_rollout re-bakes the image of a pool whose clones boot
@@ -176,7 +177,7 @@ func testAccCheckClonesUserData(t *testing.T, name string, world *seed.World, in
 }
 
 func testAccUserDataHasEveryPart(doc string, world *seed.World, interval time.Duration) error {
-	parts, err := pool.ParseUserData(doc)
+	parts, err := userdata.Parse(doc)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -23,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
@@ -58,7 +58,7 @@ func TestAccClonePool_userDataFits(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					parts, err := pool.ParseUserData(doc)
+					parts, err := userdata.Parse(doc)
 					switch {
 					case err != nil:
 						return err
@@ -123,7 +123,7 @@ func words(phrase string) string {
 func testAccCheckNoLaunchTemplate(t *testing.T, name string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		_, err := pool.FindTemplateByName(context.Background(), acctest.Client(t).EC2, pool.NamesFor(name).LaunchTemplate)
-		if !errors.Is(err, pool.ErrNotFound) {
+		if !notfound.Is(err) {
 			return fmt.Errorf("launch template %s exists after a plan that failed (%v)", name, err)
 		}
 		return nil
@@ -153,9 +153,9 @@ func TestPlannedUserDataSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applied, err := masterParts(&clonePoolMasterModel{
+	applied, err := pool.MasterParts((&clonePoolMasterModel{
 		InstanceID: types.StringValue("i-0123456789abcdef0"), EnvFile: types.StringValue("/etc/clone/master.env"), DisableServices: services,
-	}, &pool.Master{ID: "i-0123456789abcdef0", PrivateIP: "10.0.1.23"})
+	}).expand(context.Background()), pool.Master{ID: "i-0123456789abcdef0", PrivateIP: "10.0.1.23"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,43 +186,6 @@ func TestPlannedUserDataSize(t *testing.T) {
 		t.Logf("%d-byte user part: %d bytes, pool's own share %d", size, want.Total, want.Pool)
 		if fits := size <= 4000; want.Fits() != fits {
 			t.Errorf("%d-byte user part: fits = %v, want %v", size, want.Fits(), fits)
-		}
-	}
-}
-
-func TestUserDataTooLarge(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		sizes     userdata.Sizes
-		estimated bool
-		want      []string
-	}{
-		{"fits", userdata.Sizes{Total: 16384, Pool: 5000}, false, nil},
-		{"over with the pool's parts", userdata.Sizes{Total: 17210, Pool: 5131}, false, []string{
-			"would be 17210 bytes gzip-compressed, over EC2's limit of 16384 bytes",
-			"own share (master settings and sync agent) is 5131 bytes, which leaves 11253 bytes for user_data",
-		}},
-		{"estimated", userdata.Sizes{Total: 17210, Pool: 5131}, true, []string{
-			"would be about 17210 bytes gzip-compressed", "is about 5131 bytes, which leaves about 11253 bytes",
-		}},
-		{"no parts of the pool", userdata.Sizes{Total: 16385}, false, []string{
-			"would be 16385 bytes, over EC2's limit of 16384 bytes", "own share is 0 bytes",
-		}},
-	} {
-		e := userDataTooLarge(tc.sizes, tc.estimated)
-		if tc.want == nil {
-			if e != nil {
-				t.Errorf("%s: %s", tc.name, e.msg)
-			}
-			continue
-		}
-		if e == nil || e.path.String() != "user_data" {
-			t.Fatalf("%s: got %+v, want an error on user_data", tc.name, e)
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(e.msg, w) {
-				t.Errorf("%s: message lacks %q:\n%s", tc.name, w, e.msg)
-			}
 		}
 	}
 }

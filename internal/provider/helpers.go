@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 )
 
 // operationContext bounds ctx by a CRUD operation's timeout, registers the
@@ -121,4 +122,9 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, v.summary, fmt.Sprintf("%s: %s.", req.Path, err))
 	}
+}
+
+// poolCloud is the pool's AWS operations on the provider's clients.
+func poolCloud(c *conns.AWSClient) pool.AWS {
+	return pool.NewAWS(c.AutoScaling, c.EC2, c.ELBV2, c.ELB, c.CloudWatch)
 }

@@ -12,7 +12,6 @@ import (
 	awsbase "github.com/hashicorp/aws-sdk-go-base/v2"
 	awsbasediag "github.com/hashicorp/aws-sdk-go-base/v2/diag"
 	"github.com/hashicorp/aws-sdk-go-base/v2/logging"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -53,18 +52,6 @@ var (
 )
 
 func (p *CloneProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
-	endpointAttr := func(service string) schema.StringAttribute {
-		return schema.StringAttribute{
-			Optional:            true,
-			MarkdownDescription: fmt.Sprintf("Endpoint URL for %s. Overrides `AWS_ENDPOINT_URL_*` and `AWS_ENDPOINT_URL`.", service),
-			Validators:          []validator.String{stringvalidator.RegexMatches(urlRegexp, "must be an http(s) URL")},
-		}
-	}
-	durationAttr := schema.StringAttribute{
-		Optional:            true,
-		MarkdownDescription: "How long the assumed-role session lasts, as a Go duration (`1h`). 15m to 12h.",
-		Validators:          []validator.String{durationBetween(15*time.Minute, 12*time.Hour)},
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The clone provider turns the Clone Server pattern into infrastructure as code: " +
 			"bake the single existing server (the master) into an image, run a pool of clones from it " +
@@ -116,80 +103,10 @@ func (p *CloneProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"assume_role": schema.ListNestedBlock{
-				MarkdownDescription: "Assume an IAM role before making any call.",
-				Validators:          []validator.List{listvalidator.SizeAtMost(1)},
-				NestedObject: schema.NestedBlockObject{
-					Attributes: map[string]schema.Attribute{
-						"role_arn": schema.StringAttribute{
-							Required:            true,
-							MarkdownDescription: "ARN of the role to assume.",
-							Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
-						},
-						"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name recorded in CloudTrail."},
-						"external_id":  schema.StringAttribute{Optional: true, MarkdownDescription: "External ID the role's trust policy requires."},
-						"duration":     durationAttr,
-						"policy":       schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
-						"source_identity": schema.StringAttribute{
-							Optional:            true,
-							MarkdownDescription: "Source identity passed to the assumed role.",
-						},
-						"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Session tags."},
-					},
-				},
-			},
-			"assume_role_with_web_identity": schema.ListNestedBlock{
-				MarkdownDescription: "Assume an IAM role with an OIDC web identity token, as Terraform Cloud dynamic credentials do. " +
-					"Without this block the SDK still honours `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`.",
-				Validators: []validator.List{listvalidator.SizeAtMost(1)},
-				NestedObject: schema.NestedBlockObject{
-					Attributes: map[string]schema.Attribute{
-						"role_arn": schema.StringAttribute{
-							Required:            true,
-							MarkdownDescription: "ARN of the role to assume.",
-							Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
-						},
-						"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name recorded in CloudTrail."},
-						"web_identity_token": schema.StringAttribute{
-							Optional:            true,
-							Sensitive:           true,
-							MarkdownDescription: "The OIDC token itself. Conflicts with `web_identity_token_file`.",
-							Validators: []validator.String{stringvalidator.ExactlyOneOf(
-								path.MatchRelative().AtParent().AtName("web_identity_token_file"))},
-						},
-						"web_identity_token_file": schema.StringAttribute{
-							Optional:            true,
-							MarkdownDescription: "File holding the OIDC token.",
-						},
-						"duration": durationAttr,
-						"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
-					},
-				},
-			},
-			"endpoints": schema.ListNestedBlock{
-				MarkdownDescription: "Per-service endpoint overrides, for LocalStack, moto or VPC endpoints.",
-				Validators:          []validator.List{listvalidator.SizeAtMost(1)},
-				NestedObject: schema.NestedBlockObject{
-					Attributes: map[string]schema.Attribute{
-						"autoscaling": endpointAttr("EC2 Auto Scaling"),
-						"cloudwatch":  endpointAttr("CloudWatch"),
-						"ec2":         endpointAttr("EC2"),
-						"elb":         endpointAttr("Classic Elastic Load Balancing"),
-						"elbv2":       endpointAttr("Elastic Load Balancing v2 (ALB/NLB)"),
-						"ssm":         endpointAttr("Systems Manager"),
-						"sts":         endpointAttr("STS"),
-					},
-				},
-			},
-			"default_tags": schema.ListNestedBlock{
-				MarkdownDescription: "Tags applied to everything the provider creates; a resource's own `tags` win.",
-				Validators:          []validator.List{listvalidator.SizeAtMost(1)},
-				NestedObject: schema.NestedBlockObject{
-					Attributes: map[string]schema.Attribute{
-						"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Tags."},
-					},
-				},
-			},
+			"assume_role":                   providerAssumeRoleBlock(),
+			"assume_role_with_web_identity": providerAssumeRoleWithWebIdentityBlock(),
+			"endpoints":                     providerEndpointsBlock(),
+			"default_tags":                  providerDefaultTagsBlock(),
 		},
 	}
 }

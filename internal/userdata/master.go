@@ -106,3 +106,23 @@ func quote(s string) string {
 	_ = enc.Encode(s)
 	return strings.TrimSuffix(b.String(), "\n")
 }
+
+var (
+	envFilePathRE = regexp.MustCompile(`(?m)^  - path: (".*")$`)
+	disabledRE    = regexp.MustCompile(`(?m), disable-service, (".*")\]$`)
+)
+
+// parseMasterPart reads back the env file and the disabled services from a
+// part MasterParts rendered.
+func parseMasterPart(content string) (envFile string, services []string) {
+	if m := envFilePathRE.FindStringSubmatch(content); m != nil {
+		_ = json.Unmarshal([]byte(m[1]), &envFile)
+	}
+	for _, m := range disabledRE.FindAllStringSubmatch(content, -1) {
+		var s string
+		if json.Unmarshal([]byte(m[1]), &s) == nil {
+			services = append(services, s)
+		}
+	}
+	return envFile, services
+}

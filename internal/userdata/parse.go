@@ -1,22 +1,18 @@
-package pool
+package userdata
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/mail"
-	"regexp"
 	"strings"
-
-	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
-// UserDataParts is what import recovers from the user data of a launch
+// Parsed is what import recovers from the user data of a launch
 // template: the user's own part and the master settings the pool rendered.
-type UserDataParts struct {
+type Parsed struct {
 	User            string
 	EnvFile         string
 	DisableServices []string
@@ -24,20 +20,15 @@ type UserDataParts struct {
 	SyncAgent string
 }
 
-// SyncAgentPartFilename names the sync agent's cloud-init part.
-const SyncAgentPartFilename = "clone-sync-agent.cfg"
+// SyncAgentFilename names the sync agent's cloud-init part.
+const SyncAgentFilename = "clone-sync-agent.cfg"
 
-var (
-	envFilePathRE = regexp.MustCompile(`(?m)^  - path: (".*")$`)
-	disabledRE    = regexp.MustCompile(`(?m), disable-service, (".*")\]$`)
-)
-
-// ParseUserData splits user data userdata.Render made (gzip-compressed or
+// Parse splits user data userdata.Render made (gzip-compressed or
 // not) back into its parts. A document that is not multipart is the user's
 // own user data.
-func ParseUserData(data string) (UserDataParts, error) {
-	var out UserDataParts
-	doc, err := userdata.Decode([]byte(data))
+func Parse(data string) (Parsed, error) {
+	var out Parsed
+	doc, err := Decode([]byte(data))
 	if err != nil {
 		return out, err
 	}
@@ -75,20 +66,12 @@ func ParseUserData(data string) (UserDataParts, error) {
 			content = string(dec)
 		}
 		switch p.FileName() {
-		case userdata.UserPartFilename:
+		case UserPartFilename:
 			out.User = content
-		case SyncAgentPartFilename:
+		case SyncAgentFilename:
 			out.SyncAgent = content
-		case userdata.MasterPartFilename:
-			if m := envFilePathRE.FindStringSubmatch(content); m != nil {
-				_ = json.Unmarshal([]byte(m[1]), &out.EnvFile)
-			}
-			for _, m := range disabledRE.FindAllStringSubmatch(content, -1) {
-				var s string
-				if json.Unmarshal([]byte(m[1]), &s) == nil {
-					out.DisableServices = append(out.DisableServices, s)
-				}
-			}
+		case MasterPartFilename:
+			out.EnvFile, out.DisableServices = parseMasterPart(content)
 		}
 	}
 }

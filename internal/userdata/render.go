@@ -3,6 +3,7 @@ package userdata
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -83,6 +84,34 @@ type Sizes struct {
 
 // Fits tells whether the user data is within the Limit.
 func (s Sizes) Fits() bool { return s.Total <= Limit }
+
+// Err explains user data over the Limit, nil when it fits: its size, the
+// limit, the pool's own share and what that leaves for the user's part.
+// estimated says the pool's share is an estimate (a plan that cannot render
+// the sync agent yet).
+func (s Sizes) Err(estimated bool) error {
+	if s.Fits() {
+		return nil
+	}
+	about, form := "", ""
+	if estimated {
+		about = "about "
+	}
+	if s.Pool > 0 {
+		form = " gzip-compressed"
+	}
+	msg := fmt.Sprintf("With this user_data the launch template's user data would be %s%d bytes%s, over EC2's limit of %d bytes "+
+		"(raw, before base64: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html). ",
+		about, s.Total, form, Limit)
+	if s.Pool > 0 {
+		msg += fmt.Sprintf("The pool's own share (master settings and sync agent) is %s%d bytes, which leaves %s%d bytes for user_data once compressed. ",
+			about, s.Pool, about, max(Limit-s.Pool, 0))
+	} else {
+		msg += "The pool's own share is 0 bytes: it adds no part of its own and sends user_data as it is. "
+	}
+	msg += "Shorten user_data, or have it download a larger script at boot."
+	return errors.New(msg)
+}
 
 // Measure renders the user data of parts and userPart, with and without
 // userPart, and returns both sizes.

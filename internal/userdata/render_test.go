@@ -286,3 +286,40 @@ func TestMeasure(t *testing.T) {
 		t.Error("Measure accepted user data Assemble refuses")
 	}
 }
+
+func TestSizesErr(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		sizes     Sizes
+		estimated bool
+		want      []string
+	}{
+		{"fits", Sizes{Total: 16384, Pool: 5000}, false, nil},
+		{"over with the pool's parts", Sizes{Total: 17210, Pool: 5131}, false, []string{
+			"would be 17210 bytes gzip-compressed, over EC2's limit of 16384 bytes",
+			"own share (master settings and sync agent) is 5131 bytes, which leaves 11253 bytes for user_data",
+		}},
+		{"estimated", Sizes{Total: 17210, Pool: 5131}, true, []string{
+			"would be about 17210 bytes gzip-compressed", "is about 5131 bytes, which leaves about 11253 bytes",
+		}},
+		{"no parts of the pool", Sizes{Total: 16385}, false, []string{
+			"would be 16385 bytes, over EC2's limit of 16384 bytes", "own share is 0 bytes",
+		}},
+	} {
+		err := tc.sizes.Err(tc.estimated)
+		if tc.want == nil {
+			if err != nil {
+				t.Errorf("%s: %s", tc.name, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Fatalf("%s: no error for user data over the limit", tc.name)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: message lacks %q:\n%s", tc.name, w, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,361 @@
+package provider
+
+import (
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// clonePoolAttributes are the top-level attributes.
+func clonePoolAttributes() map[string]schema.Attribute {
+	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	return map[string]schema.Attribute{
+		"id": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "The pool name.",
+			PlanModifiers:       stable,
+		},
+		"name": schema.StringAttribute{
+			Required: true,
+			MarkdownDescription: "Name of the pool, its Auto Scaling group and its launch template; the master target group " +
+				"and recovery alarm are named after it. 1-64 letters, digits and hyphens. Changing it replaces the pool.",
+			PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			Validators:    []validator.String{poolNameCheck},
+		},
+		"image_id": schema.StringAttribute{
+			Required:            true,
+			MarkdownDescription: "AMI the clones start from, usually `clone_image.x.image_id`. A change creates a new launch template version.",
+			Validators:          []validator.String{stringvalidator.RegexMatches(imageIDRegexp, "must be an AMI id such as ami-0123456789abcdef0")},
+		},
+		"instance_type": schema.StringAttribute{
+			Required:            true,
+			MarkdownDescription: "EC2 instance type of the clones, such as `t3.micro`.",
+			Validators:          []validator.String{stringvalidator.RegexMatches(instanceTypeRegexp, "must be an EC2 instance type such as t3.micro")},
+		},
+		"subnet_ids": schema.ListAttribute{
+			ElementType:         types.StringType,
+			Required:            true,
+			MarkdownDescription: "Subnets the group launches clones in, without duplicates.",
+			Validators: []validator.List{
+				listvalidator.SizeAtLeast(1),
+				listvalidator.UniqueValues(),
+				listvalidator.ValueStringsAre(stringvalidator.RegexMatches(subnetIDRegexp, "must be a subnet id such as subnet-0123456789abcdef0")),
+			},
+		},
+		"security_group_ids": schema.SetAttribute{
+			ElementType:         types.StringType,
+			Optional:            true,
+			MarkdownDescription: "Security groups of the clones.",
+			Validators: []validator.Set{
+				setvalidator.SizeBetween(1, 5),
+				setvalidator.ValueStringsAre(stringvalidator.RegexMatches(securityGroupRegexp, "must be a security group id such as sg-0123456789abcdef0")),
+			},
+		},
+		"key_name": schema.StringAttribute{
+			Optional:            true,
+			MarkdownDescription: "EC2 key pair for SSH access to the clones.",
+			Validators:          []validator.String{stringvalidator.LengthBetween(1, 255)},
+		},
+		"iam_instance_profile": schema.StringAttribute{
+			Optional:            true,
+			MarkdownDescription: "Instance profile of the clones, by name or ARN.",
+			Validators:          []validator.String{stringvalidator.RegexMatches(profileRegexp, "must be an instance profile name or ARN")},
+		},
+		"user_data": schema.StringAttribute{
+			Optional: true,
+			MarkdownDescription: "Your own user data (a cloud-config document or a script). The pool adds its own cloud-init " +
+				"parts (master address, disabled services, sync agent) and sends one gzip-compressed MIME multipart " +
+				"document, identical byte for byte for an identical configuration; without parts of its own it sends " +
+				"`user_data` as it is. EC2 allows 16,384 bytes of user data: the plan fails when `user_data` does not " +
+				"fit beside the pool's own parts. Do not pass a multipart document yourself.",
+		},
+		"min_size": schema.Int64Attribute{
+			Required:            true,
+			MarkdownDescription: "Fewest clones the group keeps.",
+			Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+		},
+		"max_size": schema.Int64Attribute{
+			Required:            true,
+			MarkdownDescription: "Most clones the group may run.",
+			Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+		},
+		"desired_capacity": schema.Int64Attribute{
+			Optional: true,
+			Computed: true,
+			MarkdownDescription: "Clones to run. Left out, the pool starts with `min_size` and afterwards leaves capacity " +
+				"to autoscaling: a changed desired capacity is then not a diff.",
+			Validators:    []validator.Int64{int64validator.Between(0, 10000)},
+			PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+		},
+		"target_group_arns": schema.SetAttribute{
+			ElementType:         types.StringType,
+			Optional:            true,
+			MarkdownDescription: "ALB/NLB target groups the pool is attached to. Attaching or detaching one is an in-place update.",
+			Validators: []validator.Set{setvalidator.ValueStringsAre(
+				stringvalidator.RegexMatches(targetGroupARNRegexp, "must be a target group ARN"))},
+		},
+		"classic_elb_names": schema.SetAttribute{
+			ElementType:         types.StringType,
+			Optional:            true,
+			MarkdownDescription: "Classic load balancers the pool is attached to, together with `target_group_arns` if you like.",
+			Validators: []validator.Set{setvalidator.ValueStringsAre(
+				stringvalidator.RegexMatches(classicELBNameRegexp, "must be a classic load balancer name"))},
+		},
+		"wait_for_healthy": schema.BoolAttribute{
+			Optional: true,
+			Computed: true,
+			Default:  booldefault.StaticBool(true),
+			MarkdownDescription: "Wait on create and scale-out until every clone of the pool is healthy in every attached " +
+				"load balancer (default `true`). On timeout the error names which clones are unhealthy where.",
+		},
+		"tags": schema.MapAttribute{
+			ElementType:         types.StringType,
+			Optional:            true,
+			MarkdownDescription: "Tags for the group (propagated to the clones), the launch template, the master target group, the write rule and the alarm. Merged over the provider's `default_tags`.",
+			Validators:          tagsValidators(),
+		},
+		"tags_all": schema.MapAttribute{
+			ElementType:         types.StringType,
+			Computed:            true,
+			MarkdownDescription: "`tags` merged over the provider's `default_tags`.",
+		},
+		"launch_template_id": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "The pool's launch template.",
+			PlanModifiers:       stable,
+		},
+		"launch_template_version": schema.Int64Attribute{
+			Computed:            true,
+			MarkdownDescription: "The launch template version the group launches. Image, instance type, user data or master changes create a new one.",
+		},
+		"instance_ids": schema.ListAttribute{
+			ElementType:         types.StringType,
+			Computed:            true,
+			MarkdownDescription: "The clones in the group, sorted.",
+		},
+		"outdated_instance_ids": schema.ListAttribute{
+			ElementType: types.StringType,
+			Computed:    true,
+			MarkdownDescription: "Clones in service that do not run `launch_template_version` (its image, or its version where " +
+				"EC2 recorded it), sorted: what an interrupted rollout, or a failed one with `rollback_on_failure = false`, " +
+				"left behind. While it is not empty the next plan is an update that finishes the rollout.",
+		},
+		"healthy_count": schema.Int64Attribute{
+			Computed:            true,
+			MarkdownDescription: "How many clones are healthy in every attached load balancer.",
+		},
+		"master_target_group_arn": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "The master-only target group, when `master.write_paths` is set.",
+		},
+		"write_rule_arn": schema.StringAttribute{
+			Computed:            true,
+			MarkdownDescription: "The listener rule routing `master.write_paths` to the master, when set.",
+		},
+		"sync_policy_id": schema.StringAttribute{
+			Optional: true,
+			MarkdownDescription: "A `clone_sync_policy` (its `id`). Clones boot with its sync agent, and a launch lifecycle " +
+				"hook (`<name>-first-sync`, default result ABANDON) keeps a new clone out of service until its first " +
+				"sync from the master completed. Changing it creates a new launch template version.",
+			Validators: []validator.String{syncPolicyIDCheck},
+		},
+	}
+}
+
+// clonePoolMasterBlock is the master block.
+func clonePoolMasterBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "The master server the clones were made from.",
+		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+		NestedObject: schema.NestedBlockObject{
+			Attributes: map[string]schema.Attribute{
+				"instance_id": schema.StringAttribute{
+					Required:            true,
+					MarkdownDescription: "The master instance.",
+					Validators:          []validator.String{stringvalidator.RegexMatches(instanceIDRegexp, "must be an EC2 instance id such as i-0123456789abcdef0")},
+				},
+				"attach_to_load_balancers": schema.BoolAttribute{
+					Optional: true,
+					Computed: true,
+					Default:  booldefault.StaticBool(false),
+					MarkdownDescription: "Register the master in the pool's target groups and classic load balancers too, so it " +
+						"keeps serving. Destroy deregisters it only where the pool registered it.",
+				},
+				"write_paths": schema.ListAttribute{
+					ElementType: types.StringType,
+					Optional:    true,
+					MarkdownDescription: "Path patterns (such as `/upload/*`) routed to the master only, through a master-only " +
+						"target group and a rule on `listener_arn`. Needs `listener_arn` and `rule_priority`.",
+					Validators: []validator.List{
+						listvalidator.SizeBetween(1, 5),
+						listvalidator.UniqueValues(),
+						listvalidator.ValueStringsAre(stringvalidator.RegexMatches(pathPatternRegexp, "must be an ALB path pattern of at most 128 characters")),
+						listvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("listener_arn"), path.MatchRelative().AtParent().AtName("rule_priority")),
+					},
+				},
+				"listener_arn": schema.StringAttribute{
+					Optional:            true,
+					MarkdownDescription: "ALB listener that gets the write rule.",
+					Validators: []validator.String{
+						stringvalidator.RegexMatches(listenerARNRegexp, "must be a load balancer listener ARN"),
+						stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
+					},
+				},
+				"rule_priority": schema.Int64Attribute{
+					Optional:            true,
+					MarkdownDescription: "Priority of the write rule on the listener, 1 to 50000.",
+					Validators: []validator.Int64{
+						int64validator.Between(1, 50000),
+						int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
+					},
+				},
+				"env_file": schema.StringAttribute{
+					Optional:            true,
+					MarkdownDescription: "Absolute path where clones find `MASTER_ADDRESS` (the master's private IP) and `MASTER_INSTANCE_ID`, written at boot.",
+					Validators:          []validator.String{stringvalidator.RegexMatches(absolutePathRegexp, "must be an absolute path to a file")},
+				},
+				"disable_services": schema.ListAttribute{
+					ElementType:         types.StringType,
+					Optional:            true,
+					MarkdownDescription: "systemd units (such as `mysql`) stopped and masked on every clone at boot: the database stays on the master.",
+					Validators: []validator.List{
+						listvalidator.UniqueValues(),
+						listvalidator.ValueStringsAre(stringvalidator.RegexMatches(unitNameRegexp, "must be a systemd unit name")),
+					},
+				},
+				"recovery_alarm": schema.BoolAttribute{
+					Optional: true,
+					Computed: true,
+					Default:  booldefault.StaticBool(true),
+					MarkdownDescription: "Create a CloudWatch alarm that recovers the master (`arn:aws:automate:REGION:ec2:recover`) " +
+						"when its system status check fails twice in a row (default `true`: the master is a single point of failure).",
+				},
+			},
+		},
+	}
+}
+
+// clonePoolRollingUpdateBlock is the rolling_update block.
+func clonePoolRollingUpdateBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "How a change of image, instance type, user data, master settings or sync agent (also a changed " +
+			"`clone_sync_policy`) rolls the pool. Every change creates a launch template version; clones in service that do " +
+			"not run it are replaced batch by batch: launch a batch of new clones, wait until those instances are healthy " +
+			"in every attached load balancer, then retire old ones (deregister, drain, terminate). Draining waits out each " +
+			"target group's `deregistration_delay.timeout_seconds` (300 s unless you changed it) and each classic ELB's " +
+			"connection-draining timeout, so every batch, every scale-in and the destroy take at least that long: size " +
+			"the `update` and `delete` timeouts (15m by default) for batches × (launch + health + drain). Healthy capacity never " +
+			"drops below `min_healthy_percent` of desired capacity. Old and new are told apart by image id and by the " +
+			"launch template version EC2 recorded on the instance, not by what the group reports. Left out, the defaults apply.",
+		Validators: []validator.List{listvalidator.SizeAtMost(1)},
+		NestedObject: schema.NestedBlockObject{
+			Attributes: map[string]schema.Attribute{
+				"batch_size": schema.Int64Attribute{
+					Optional:            true,
+					Computed:            true,
+					Default:             int64default.StaticInt64(defaultBatchSize),
+					MarkdownDescription: "Clones launched (and then retired) per batch (default 1).",
+					Validators:          []validator.Int64{int64validator.Between(1, 10000)},
+				},
+				"min_healthy_percent": schema.Int64Attribute{
+					Optional: true,
+					Computed: true,
+					Default:  int64default.StaticInt64(defaultMinHealthyPercent),
+					MarkdownDescription: "Healthy clones kept throughout, in percent of desired capacity, rounded up (default 100: " +
+						"surge first, so `max_size` must leave room above desired capacity). Below 100 the rollout retires old " +
+						"clones before launching only as far as `max_size` forces it to.",
+					Validators: []validator.Int64{int64validator.Between(0, 100)},
+				},
+				"health_timeout": schema.StringAttribute{
+					Optional: true,
+					Computed: true,
+					Default:  stringdefault.StaticString(defaultHealthTimeout),
+					MarkdownDescription: "How long one batch of new clones may take to become healthy in every load balancer " +
+						"(default `10m`, at least `10s`). Bounded by the update timeout too.",
+					Validators: []validator.String{durationBetween(10*time.Second, 24*time.Hour)},
+				},
+				"rollback_on_failure": schema.BoolAttribute{
+					Optional: true,
+					Computed: true,
+					Default:  booldefault.StaticBool(true),
+					MarkdownDescription: "When a batch is not healthy in time, point the group back at the previous launch " +
+						"template version, retire the new clones and restore capacity with old ones (default `true`). The " +
+						"apply then fails naming the clones that failed and why; state keeps the previous version, so the next " +
+						"plan shows the change again. With `false` the apply fails and leaves the pool mixed; state records " +
+						"the new version and the old clones in `outdated_instance_ids`, so the next apply continues.",
+				},
+			},
+		},
+	}
+}
+
+// clonePoolScalingBlock is the scaling block.
+func clonePoolScalingBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "Load-based and scheduled scaling. With this block, Auto Scaling owns desired capacity: a desired " +
+			"capacity moved by a policy or schedule is not a diff (state keeps the value Terraform last set), and an update " +
+			"sets desired capacity only when `desired_capacity` changes in the configuration. Without it, a configured " +
+			"`desired_capacity` that changed outside Terraform is a diff and the next apply restores it. The policy is named " +
+			"`<name>-cpu-target`, scheduled actions `<name>-schedule-<schedule name or index>`; destroy deletes them.",
+		Validators: []validator.List{listvalidator.SizeAtMost(1)},
+		NestedObject: schema.NestedBlockObject{
+			Attributes: map[string]schema.Attribute{
+				"target_cpu_percent": schema.Float64Attribute{
+					Optional:            true,
+					MarkdownDescription: "Average CPU utilisation of the group a target tracking policy keeps, 1 to 100.",
+					Validators:          []validator.Float64{float64validator.Between(1, 100)},
+				},
+			},
+			Blocks: map[string]schema.Block{
+				"schedule": schema.ListNestedBlock{
+					MarkdownDescription: "Scheduled actions: at each `recurrence` the group's sizes are set.",
+					Validators:          []validator.List{listvalidator.SizeAtMost(100)},
+					NestedObject: schema.NestedBlockObject{
+						Attributes: map[string]schema.Attribute{
+							"name": schema.StringAttribute{
+								Optional: true,
+								MarkdownDescription: "Short name; the scheduled action is `<pool>-schedule-<name>`. Without it the " +
+									"schedule's position names it, so reordering schedules renames them.",
+								Validators: []validator.String{stringvalidator.RegexMatches(scheduleNameRegexp, "must be 1-64 letters, digits and hyphens")},
+							},
+							"recurrence": schema.StringAttribute{
+								Required:            true,
+								MarkdownDescription: "Cron expression in UTC with five fields, such as `0 22 * * 1-5`.",
+								Validators:          []validator.String{stringvalidator.RegexMatches(recurrenceRegexp, "must be a cron expression with five fields such as \"0 22 * * 1-5\"")},
+							},
+							"min_size": schema.Int64Attribute{
+								Optional:            true,
+								MarkdownDescription: "Fewest clones from then on.",
+								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+							},
+							"max_size": schema.Int64Attribute{
+								Optional:            true,
+								MarkdownDescription: "Most clones from then on.",
+								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+							},
+							"desired_capacity": schema.Int64Attribute{
+								Optional:            true,
+								MarkdownDescription: "Clones to run from then on.",
+								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+							},
+						},
+					},
+				},
+			},
+		},
+	}
+}

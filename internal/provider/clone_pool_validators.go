@@ -1,0 +1,90 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
+)
+
+// The clone_pool resource's validators: the patterns of its single
+// attributes, the names checked by the packages that own them, and the
+// checks across attributes ValidateConfig runs.
+
+var (
+	subnetIDRegexp       = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	securityGroupRegexp  = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	instanceTypeRegexp   = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
+	targetGroupARNRegexp = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}$`)
+	listenerARNRegexp    = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/(app|net)/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`)
+	classicELBNameRegexp = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
+	profileRegexp        = regexp.MustCompile(`^(arn:aws[a-z-]*:iam::\d{12}:instance-profile/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$`)
+	pathPatternRegexp    = regexp.MustCompile(`^[A-Za-z0-9_\-.$/~"'@:+&()!,;=*?]{1,128}$`)
+	absolutePathRegexp   = regexp.MustCompile(`^/[^\x00-\x1f\x7f]*[^/]$`)
+	unitNameRegexp       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}$`)
+	scheduleNameRegexp   = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$`)
+	recurrenceRegexp     = regexp.MustCompile(`^\S+( +\S+){4}$`)
+)
+
+// poolNameCheck and syncPolicyIDCheck are the name rules of internal/pool
+// and internal/syncagent, so a plan accepts exactly what they do.
+var (
+	poolNameCheck     = stringCheck{"Invalid Clone Pool name", "must be 1-64 letters, digits and hyphens, not starting or ending with a hyphen", pool.ValidateName}
+	syncPolicyIDCheck = stringCheck{"Invalid sync policy id", "must be a clone_sync_policy id", syncagent.ValidateName}
+)
+
+type attrError struct {
+	path path.Path
+	msg  string
+}
+
+// validateSizes checks min <= max and min <= desired <= max for the known values.
+func validateSizes(minSize, maxSize, desired types.Int64) []attrError {
+	var errs []attrError
+	known := func(v types.Int64) bool { return !v.IsNull() && !v.IsUnknown() }
+	if known(minSize) && known(maxSize) && minSize.ValueInt64() > maxSize.ValueInt64() {
+		errs = append(errs, attrError{path.Root("min_size"),
+			fmt.Sprintf("min_size (%d) must not exceed max_size (%d).", minSize.ValueInt64(), maxSize.ValueInt64())})
+	}
+	if known(desired) {
+		d := desired.ValueInt64()
+		if (known(minSize) && d < minSize.ValueInt64()) || (known(maxSize) && d > maxSize.ValueInt64()) {
+			errs = append(errs, attrError{path.Root("desired_capacity"),
+				fmt.Sprintf("desired_capacity (%d) must lie within [min_size, max_size] = [%s, %s].", d, minSize, maxSize)})
+		}
+	}
+	return errs
+}
+
+// validateSchedules checks min <= desired <= max within each schedule and
+// that no two schedules get the same scheduled action name.
+func validateSchedules(scaling []clonePoolScalingModel) []attrError {
+	if len(scaling) == 0 {
+		return nil
+	}
+	var errs []attrError
+	seen := map[string]int{}
+	for i, sc := range scaling[0].Schedule {
+		at := path.Root("scaling").AtListIndex(0).AtName("schedule").AtListIndex(i)
+		for _, e := range validateSizes(sc.MinSize, sc.MaxSize, sc.DesiredCapacity) {
+			errs = append(errs, attrError{at.AtName(e.path.String()), e.msg})
+		}
+		if sc.MinSize.IsNull() && sc.MaxSize.IsNull() && sc.DesiredCapacity.IsNull() {
+			errs = append(errs, attrError{at, "A schedule sets at least one of min_size, max_size and desired_capacity."})
+		}
+		if sc.Name.IsUnknown() {
+			continue
+		}
+		key := pool.ScheduleKey(sc.Name.ValueString(), i)
+		if j, dup := seen[key]; dup {
+			errs = append(errs, attrError{at.AtName("name"),
+				fmt.Sprintf("schedules %d and %d would both be named %q; give each schedule a distinct name.", j, i, key)})
+		}
+		seen[key] = i
+	}
+	return errs
+}

@@ -1,0 +1,121 @@
+package provider
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// providerAssumeRoleBlock is the assume_role block.
+func providerAssumeRoleBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "Assume an IAM role before making any call.",
+		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+		NestedObject: schema.NestedBlockObject{
+			Attributes: map[string]schema.Attribute{
+				"role_arn": schema.StringAttribute{
+					Required:            true,
+					MarkdownDescription: "ARN of the role to assume.",
+					Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
+				},
+				"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name recorded in CloudTrail."},
+				"external_id":  schema.StringAttribute{Optional: true, MarkdownDescription: "External ID the role's trust policy requires."},
+				"duration":     sessionDurationAttr(),
+				"policy":       schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+				"source_identity": schema.StringAttribute{
+					Optional:            true,
+					MarkdownDescription: "Source identity passed to the assumed role.",
+				},
+				"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Session tags."},
+			},
+		},
+	}
+}
+
+// providerAssumeRoleWithWebIdentityBlock is the assume_role_with_web_identity block.
+func providerAssumeRoleWithWebIdentityBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "Assume an IAM role with an OIDC web identity token, as Terraform Cloud dynamic credentials do. " +
+			"Without this block the SDK still honours `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`.",
+		Validators: []validator.List{listvalidator.SizeAtMost(1)},
+		NestedObject: schema.NestedBlockObject{
+			Attributes: map[string]schema.Attribute{
+				"role_arn": schema.StringAttribute{
+					Required:            true,
+					MarkdownDescription: "ARN of the role to assume.",
+					Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
+				},
+				"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name recorded in CloudTrail."},
+				"web_identity_token": schema.StringAttribute{
+					Optional:            true,
+					Sensitive:           true,
+					MarkdownDescription: "The OIDC token itself. Conflicts with `web_identity_token_file`.",
+					Validators: []validator.String{stringvalidator.ExactlyOneOf(
+						path.MatchRelative().AtParent().AtName("web_identity_token_file"))},
+				},
+				"web_identity_token_file": schema.StringAttribute{
+					Optional:            true,
+					MarkdownDescription: "File holding the OIDC token.",
+				},
+				"duration": sessionDurationAttr(),
+				"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+			},
+		},
+	}
+}
+
+// providerEndpointsBlock is the endpoints block.
+func providerEndpointsBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "Per-service endpoint overrides, for LocalStack, moto or VPC endpoints.",
+		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+		NestedObject: schema.NestedBlockObject{
+			Attributes: map[string]schema.Attribute{
+				"autoscaling": endpointAttr("EC2 Auto Scaling"),
+				"cloudwatch":  endpointAttr("CloudWatch"),
+				"ec2":         endpointAttr("EC2"),
+				"elb":         endpointAttr("Classic Elastic Load Balancing"),
+				"elbv2":       endpointAttr("Elastic Load Balancing v2 (ALB/NLB)"),
+				"ssm":         endpointAttr("Systems Manager"),
+				"sts":         endpointAttr("STS"),
+			},
+		},
+	}
+}
+
+// providerDefaultTagsBlock is the default_tags block.
+func providerDefaultTagsBlock() schema.Block {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "Tags applied to everything the provider creates; a resource's own `tags` win.",
+		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
+		NestedObject: schema.NestedBlockObject{
+			Attributes: map[string]schema.Attribute{
+				"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Tags."},
+			},
+		},
+	}
+}
+
+// endpointAttr overrides the endpoint of one service.
+func endpointAttr(service string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: fmt.Sprintf("Endpoint URL for %s. Overrides `AWS_ENDPOINT_URL_*` and `AWS_ENDPOINT_URL`.", service),
+		Validators:          []validator.String{stringvalidator.RegexMatches(urlRegexp, "must be an http(s) URL")},
+	}
+}
+
+// sessionDurationAttr is how long an assumed-role session lasts.
+func sessionDurationAttr() schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: "How long the assumed-role session lasts, as a Go duration (`1h`). 15m to 12h.",
+		Validators:          []validator.String{durationBetween(15*time.Minute, 12*time.Hour)},
+	}
+}
