@@ -30,6 +30,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
 	"github.com/cloneserver/terraform-provider-clone/internal/wait"
@@ -625,7 +626,7 @@ func (r *CloneSyncPolicyResource) apply(ctx context.Context, plan, state *cloneS
 func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *cloneSyncPolicyResourceModel) (bool, error) {
 	api := r.client.SSM
 	rec, err := syncstore.FindRecord(ctx, api, name)
-	if errors.Is(err, syncstore.ErrNotFound) {
+	if notfound.Is(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -649,7 +650,7 @@ func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *clon
 
 	list, err := syncstore.FindPaths(ctx, api, name)
 	switch {
-	case errors.Is(err, syncstore.ErrNotFound):
+	case notfound.Is(err):
 		tflog.Warn(ctx, "paths parameter was deleted; the next apply recreates it", map[string]any{"parameter": names.PathsParameter})
 		m.PathsParameter = types.StringNull()
 	case err != nil:
@@ -669,7 +670,7 @@ func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *clon
 	m.KMSKeyID = stringOrNull(rec.KMSKeyID)
 	key, err := syncstore.FindParameterInfo(ctx, api, names.KeyParameter)
 	switch {
-	case errors.Is(err, syncstore.ErrNotFound):
+	case notfound.Is(err):
 		tflog.Warn(ctx, "private key parameter was deleted; the next apply rotates the key", map[string]any{"parameter": names.KeyParameter})
 		m.PrivateKeyParameter, m.KeyFingerprint, m.AuthorizedKey = types.StringNull(), types.StringNull(), types.StringNull()
 	case err != nil:
@@ -689,7 +690,7 @@ func (r *CloneSyncPolicyResource) read(ctx context.Context, name string, m *clon
 		}
 	}
 
-	if _, err := syncstore.FindDocument(ctx, api, name); errors.Is(err, syncstore.ErrNotFound) {
+	if _, err := syncstore.FindDocument(ctx, api, name); notfound.Is(err) {
 		tflog.Warn(ctx, "document was deleted; the next apply recreates it", map[string]any{"document": names.Document})
 		m.DocumentName = types.StringNull()
 	} else if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,6 +32,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
 )
@@ -741,15 +741,15 @@ func testAccCheckCloneSyncPolicyDestroy(t *testing.T) resource.TestCheckFunc {
 			}
 			name := rs.Primary.ID
 			n := syncstore.NamesOf(name)
-			if _, err := syncstore.FindRecord(ctx, api, name); !errors.Is(err, syncstore.ErrNotFound) {
+			if _, err := syncstore.FindRecord(ctx, api, name); !notfound.Is(err) {
 				return fmt.Errorf("sync policy %s: policy parameter remains after destroy (%v)", name, err)
 			}
 			for _, p := range []string{n.KeyParameter, n.PathsParameter} {
-				if _, err := syncstore.FindParameterInfo(ctx, api, p); !errors.Is(err, syncstore.ErrNotFound) {
+				if _, err := syncstore.FindParameterInfo(ctx, api, p); !notfound.Is(err) {
 					return fmt.Errorf("sync policy %s: parameter %s remains after destroy (%v)", name, p, err)
 				}
 			}
-			if _, err := syncstore.FindDocument(ctx, api, name); !errors.Is(err, syncstore.ErrNotFound) {
+			if _, err := syncstore.FindDocument(ctx, api, name); !notfound.Is(err) {
 				return fmt.Errorf("sync policy %s: document %s remains after destroy (%v)", name, n.Document, err)
 			}
 		}

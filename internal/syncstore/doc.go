@@ -27,10 +27,10 @@
 // WithDefaults and Validate. The pool sets those two, renders
 // syncagent.RenderCloudInitPart into its user data and tags its instances
 // InstanceTag=NAME (propagated at launch) so that "sync now" reaches them.
-// LoadPolicy returns an error wrapping ErrNotFound when the policy does not
-// exist. The rendered agent embeds the master address, ssh user and port,
-// interval and bandwidth, so a change of those changes the pool's user
-// data; a change of paths does not (the agent reads them from SSM).
+// LoadPolicy returns a notfound.Error when the policy does not exist. The
+// rendered agent embeds the master address, ssh user and port, interval
+// and bandwidth, so a change of those changes the pool's user data; a
+// change of paths does not (the agent reads them from SSM).
 //
 // Instances need ssm:GetParameter on both parameters (and kms:Decrypt on
 // the private key's KMS key) and, with a lifecycle hook,
