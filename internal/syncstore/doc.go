@@ -2,6 +2,12 @@
 // Run Command document, the finders over them, and the commands it sends
 // to the master and to the clones. Nothing here is Terraform-shaped.
 //
+// The resource calls one operation per CRUD step: Apply (create and
+// update: key rotation, the key on the master, the SSM writes in a fixed
+// order, "sync now"), Observe (read, reporting drift) and Destroy. They
+// take an Env of narrow ports: the SSM API, a MasterFinder and a progress
+// callback, so they are tested against fakes.
+//
 // # Objects of policy NAME
 //
 //   - /clone-sync/NAME/private-key: SecureString, the OpenSSH private key,
