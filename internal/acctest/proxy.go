@@ -2,6 +2,7 @@ package acctest
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +22,9 @@ type Call struct {
 	// AccessKey is the access key id that signed the request.
 	AccessKey string
 	Form      url.Values
+	// JSON is the decoded body of a JSON-protocol call (SSM); nil for the
+	// Query protocol.
+	JSON map[string]any
 	// At is when the proxy received the call.
 	At time.Time
 }
@@ -69,9 +73,10 @@ func NewProxy(t testing.TB) *Proxy {
 			service = queryAPIVersions[form.Get("Version")]
 		}
 		c := Call{Service: service, Action: form.Get("Action"), AccessKey: accessKey, Form: form, At: time.Now()}
-		if c.Action == "" {
+		if target := r.Header.Get("X-Amz-Target"); target != "" {
 			// JSON protocols (SSM) name the operation in a header.
-			_, c.Action, _ = strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+			_, c.Action, _ = strings.Cut(target, ".")
+			_ = json.Unmarshal(body, &c.JSON)
 		}
 		p.mu.Lock()
 		p.calls = append(p.calls, c)

@@ -1,22 +1,14 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,6 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
 )
@@ -741,15 +734,15 @@ func testAccCheckCloneSyncPolicyDestroy(t *testing.T) resource.TestCheckFunc {
 			}
 			name := rs.Primary.ID
 			n := syncstore.NamesOf(name)
-			if _, err := syncstore.FindRecord(ctx, api, name); !errors.Is(err, syncstore.ErrNotFound) {
+			if _, err := syncstore.FindRecord(ctx, api, name); !notfound.Is(err) {
 				return fmt.Errorf("sync policy %s: policy parameter remains after destroy (%v)", name, err)
 			}
 			for _, p := range []string{n.KeyParameter, n.PathsParameter} {
-				if _, err := syncstore.FindParameterInfo(ctx, api, p); !errors.Is(err, syncstore.ErrNotFound) {
+				if _, err := syncstore.FindParameterInfo(ctx, api, p); !notfound.Is(err) {
 					return fmt.Errorf("sync policy %s: parameter %s remains after destroy (%v)", name, p, err)
 				}
 			}
-			if _, err := syncstore.FindDocument(ctx, api, name); !errors.Is(err, syncstore.ErrNotFound) {
+			if _, err := syncstore.FindDocument(ctx, api, name); !notfound.Is(err) {
 				return fmt.Errorf("sync policy %s: document %s remains after destroy (%v)", name, n.Document, err)
 			}
 		}
@@ -1009,52 +1002,24 @@ func testAccRunTaggedInstance(t *testing.T, master, subnet, policy string) strin
 	return id
 }
 
-// ssmRecorder forwards SSM calls to the emulator and keeps every request
-// body: the emulator reports every instance as a target of a command sent
-// to instance ids, so the request itself is the proof of its targets.
+// ssmRecorder routes the provider's SSM calls through the recording proxy:
+// the emulator reports every instance as a target of a command sent to
+// instance ids, so the request itself is the proof of its targets.
 type ssmRecorder struct {
-	URL  string
-	mu   sync.Mutex
-	reqs []ssmRequest
-}
-
-type ssmRequest struct {
-	Action string
-	Body   map[string]any
+	*acctest.Proxy
 }
 
 func newSSMRecorder(t *testing.T) *ssmRecorder {
 	t.Helper()
-	target, err := url.Parse(acctest.Endpoint())
-	if err != nil || acctest.Endpoint() == "" {
-		t.Skip("recording SSM calls needs an emulator endpoint")
-	}
-	rec := &ssmRecorder{}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		_, action, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-		var decoded map[string]any
-		_ = json.Unmarshal(body, &decoded)
-		rec.mu.Lock()
-		rec.reqs = append(rec.reqs, ssmRequest{Action: action, Body: decoded})
-		rec.mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	rec.URL = srv.URL
-	return rec
+	return &ssmRecorder{acctest.NewProxy(t)}
 }
 
 // SendCommands returns the SendCommand requests whose comment is comment.
 func (r *ssmRecorder) SendCommands(comment string) []map[string]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var out []map[string]any
-	for _, req := range r.reqs {
-		if req.Action == "SendCommand" && req.Body["Comment"] == comment {
-			out = append(out, req.Body)
+	for _, c := range r.Calls() {
+		if c.Service == "ssm" && c.Action == "SendCommand" && c.JSON["Comment"] == comment {
+			out = append(out, c.JSON)
 		}
 	}
 	return out

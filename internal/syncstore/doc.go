@@ -2,6 +2,12 @@
 // Run Command document, the finders over them, and the commands it sends
 // to the master and to the clones. Nothing here is Terraform-shaped.
 //
+// The resource calls one operation per CRUD step: Apply (create and
+// update: key rotation, the key on the master, the SSM writes in a fixed
+// order, "sync now"), Observe (read, reporting drift) and Destroy. They
+// take an Env of narrow ports: the SSM API, a MasterFinder and a progress
+// callback, so they are tested against fakes.
+//
 // # Objects of policy NAME
 //
 //   - /clone-sync/NAME/private-key: SecureString, the OpenSSH private key,
@@ -27,10 +33,10 @@
 // WithDefaults and Validate. The pool sets those two, renders
 // syncagent.RenderCloudInitPart into its user data and tags its instances
 // InstanceTag=NAME (propagated at launch) so that "sync now" reaches them.
-// LoadPolicy returns an error wrapping ErrNotFound when the policy does not
-// exist. The rendered agent embeds the master address, ssh user and port,
-// interval and bandwidth, so a change of those changes the pool's user
-// data; a change of paths does not (the agent reads them from SSM).
+// LoadPolicy returns a notfound.Error when the policy does not exist. The
+// rendered agent embeds the master address, ssh user and port, interval
+// and bandwidth, so a change of those changes the pool's user data; a
+// change of paths does not (the agent reads them from SSM).
 //
 // Instances need ssm:GetParameter on both parameters (and kms:Decrypt on
 // the private key's KMS key) and, with a lifecycle hook,

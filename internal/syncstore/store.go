@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +13,8 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/hashicorp/aws-sdk-go-base/v2/logging"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/awstags"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 )
 
@@ -25,12 +25,8 @@ const InstanceTag = "clone:sync-policy"
 // RecordVersion is the version of the Record JSON this package writes.
 const RecordVersion = 1
 
-var (
-	// ErrNotFound is returned (wrapped) by finders when the object does not exist.
-	ErrNotFound = errors.New("not found")
-	// ErrAlreadyExists is returned (wrapped) by CreateRecord when the policy exists.
-	ErrAlreadyExists = errors.New("already exists")
-)
+// ErrAlreadyExists is returned (wrapped) by CreateRecord when the policy exists.
+var ErrAlreadyExists = errors.New("already exists")
 
 // SSMAPI is what LoadPolicy needs; *ssm.Client satisfies it.
 type SSMAPI interface {
@@ -137,7 +133,7 @@ func (r Record) Policy(paths []syncagent.Path) (syncagent.Policy, error) {
 
 // LoadPolicy returns the agent settings of policy name with its current
 // paths, for a pool to render. AutoScalingGroupName and LifecycleHookName
-// are left empty. A missing policy is an error wrapping ErrNotFound.
+// are left empty. A missing policy is a notfound.Error.
 func LoadPolicy(ctx context.Context, api SSMAPI, name string) (syncagent.Policy, error) {
 	r, err := FindRecord(ctx, api, name)
 	if err != nil {
@@ -185,9 +181,8 @@ func FindPaths(ctx context.Context, api SSMAPI, name string) (syncagent.PathList
 
 func getParameter(ctx context.Context, api SSMAPI, parameter string) (string, error) {
 	out, err := api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(parameter)})
-	var nf *ssmtypes.ParameterNotFound
-	if errors.As(err, &nf) {
-		return "", fmt.Errorf("parameter %s: %w", parameter, ErrNotFound)
+	if err = notfound.FromCode(err, "parameter", parameter, "ParameterNotFound"); notfound.Is(err) {
+		return "", err
 	}
 	if err != nil {
 		return "", fmt.Errorf("reading parameter %s: %w", parameter, err)
@@ -218,15 +213,15 @@ func FindParameterInfo(ctx context.Context, api API, parameter string) (Paramete
 			return ParameterInfo{Type: p.Type, Version: p.Version, KeyID: aws.ToString(p.KeyId)}, nil
 		}
 	}
-	return ParameterInfo{}, fmt.Errorf("parameter %s: %w", parameter, ErrNotFound)
+	return ParameterInfo{}, notfound.New("parameter", parameter)
 }
 
 // FindDocument returns the content of the policy's document.
 func FindDocument(ctx context.Context, api API, name string) (string, error) {
 	doc := NamesOf(name).Document
 	out, err := api.GetDocument(ctx, &ssm.GetDocumentInput{Name: aws.String(doc)})
-	if isDocumentNotFound(err) {
-		return "", fmt.Errorf("document %s: %w", doc, ErrNotFound)
+	if err = documentNotFound(err, doc); notfound.Is(err) {
+		return "", err
 	}
 	if err != nil {
 		return "", fmt.Errorf("reading document %s: %w", doc, err)
@@ -234,9 +229,9 @@ func FindDocument(ctx context.Context, api API, name string) (string, error) {
 	return aws.ToString(out.Content), nil
 }
 
-func isDocumentNotFound(err error) bool {
-	var invalid *ssmtypes.InvalidDocument
-	return errors.As(err, &invalid)
+// documentNotFound classifies SSM's answer for a missing document.
+func documentNotFound(err error, doc string) error {
+	return notfound.FromCode(err, "document", doc, "InvalidDocument")
 }
 
 // CreateRecord writes the policy parameter of a new policy, with tags. It
@@ -252,7 +247,7 @@ func CreateRecord(ctx context.Context, api API, r Record, tags map[string]string
 		Type:        ssmtypes.ParameterTypeString,
 		Value:       aws.String(string(b)),
 		Description: aws.String("Settings of clone sync policy " + r.Name + " (terraform-provider-clone)"),
-		Tags:        ssmTags(tags),
+		Tags:        awstags.SSM(tags),
 	})
 	var exists *ssmtypes.ParameterAlreadyExists
 	if errors.As(err, &exists) {
@@ -289,7 +284,7 @@ func PutPaths(ctx context.Context, api API, name, doc string) (bool, error) {
 
 func putIfChanged(ctx context.Context, api API, parameter, value, description string, tier ssmtypes.ParameterTier) (bool, error) {
 	current, err := getParameter(ctx, api, parameter)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !notfound.Is(err) {
 		return false, err
 	}
 	if err == nil && current == value {
@@ -358,13 +353,13 @@ func EnsureDocument(ctx context.Context, api API, name, content string, tags map
 	doc := NamesOf(name).Document
 	current, err := FindDocument(ctx, api, name)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case notfound.Is(err):
 		_, err := api.CreateDocument(ctx, &ssm.CreateDocumentInput{
 			Name:           aws.String(doc),
 			Content:        aws.String(content),
 			DocumentType:   ssmtypes.DocumentTypeCommand,
 			DocumentFormat: ssmtypes.DocumentFormatJson,
-			Tags:           ssmTags(tags),
+			Tags:           awstags.SSM(tags),
 		})
 		if err != nil {
 			return fmt.Errorf("creating document %s: %w", doc, err)
@@ -446,13 +441,7 @@ func retag(ctx context.Context, api API, t taggable, want map[string]string) err
 	if err != nil {
 		return err
 	}
-	var remove []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			remove = append(remove, k)
-		}
-	}
-	slices.Sort(remove)
+	set, remove := awstags.Changes(have, want)
 	if len(remove) > 0 {
 		if _, err := api.RemoveTagsFromResource(ctx, &ssm.RemoveTagsFromResourceInput{
 			ResourceType: t.kind, ResourceId: aws.String(t.id), TagKeys: remove,
@@ -460,15 +449,9 @@ func retag(ctx context.Context, api API, t taggable, want map[string]string) err
 			return fmt.Errorf("removing tags from %s %s: %w", t.kind, t.id, err)
 		}
 	}
-	add := map[string]string{}
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			add[k] = v
-		}
-	}
-	if len(add) > 0 {
+	if len(set) > 0 {
 		if _, err := api.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{
-			ResourceType: t.kind, ResourceId: aws.String(t.id), Tags: ssmTags(add),
+			ResourceType: t.kind, ResourceId: aws.String(t.id), Tags: awstags.SSM(set),
 		}); err != nil {
 			return fmt.Errorf("tagging %s %s: %w", t.kind, t.id, err)
 		}
@@ -481,7 +464,7 @@ func retag(ctx context.Context, api API, t taggable, want map[string]string) err
 func Delete(ctx context.Context, api API, name string) error {
 	n := NamesOf(name)
 	_, err := api.DeleteDocument(ctx, &ssm.DeleteDocumentInput{Name: aws.String(n.Document)})
-	if err != nil && !isDocumentNotFound(err) {
+	if err = documentNotFound(err, n.Document); err != nil && !notfound.Is(err) {
 		return fmt.Errorf("deleting document %s: %w", n.Document, err)
 	}
 	_, err = api.DeleteParameters(ctx, &ssm.DeleteParametersInput{
@@ -491,15 +474,4 @@ func Delete(ctx context.Context, api API, name string) error {
 		return fmt.Errorf("deleting parameters of sync policy %s: %w", name, err)
 	}
 	return nil
-}
-
-func ssmTags(tags map[string]string) []ssmtypes.Tag {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := make([]ssmtypes.Tag, 0, len(tags))
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		out = append(out, ssmtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-	}
-	return out
 }

@@ -3,7 +3,6 @@ package syncstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 )
 
@@ -66,12 +66,12 @@ func TestLoadPolicy(t *testing.T) {
 		t.Error("the loaded policy does not render")
 	}
 
-	if _, err := LoadPolicy(context.Background(), api, "api"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("missing policy: err = %v, want ErrNotFound", err)
+	if _, err := LoadPolicy(context.Background(), api, "api"); !notfound.Is(err) {
+		t.Errorf("missing policy: err = %v, want a notfound.Error", err)
 	}
 	delete(api, "/clone-sync/web/paths")
-	if _, err := LoadPolicy(context.Background(), api, "web"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("missing paths: err = %v, want ErrNotFound", err)
+	if _, err := LoadPolicy(context.Background(), api, "web"); !notfound.Is(err) {
+		t.Errorf("missing paths: err = %v, want a notfound.Error", err)
 	}
 }
 
@@ -103,7 +103,7 @@ func TestFindRecordRefusesForeignContent(t *testing.T) {
 		"no version":   `{"name":"web"}`,
 	} {
 		api := fakeParameters{"/clone-sync/web/policy": value}
-		if _, err := FindRecord(context.Background(), api, "web"); err == nil || errors.Is(err, ErrNotFound) {
+		if _, err := FindRecord(context.Background(), api, "web"); err == nil || notfound.Is(err) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
