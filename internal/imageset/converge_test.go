@@ -518,3 +518,35 @@ func TestFindImageClassifiesByCode(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteGoneImage: an image already deregistered counts as deleted and
+// its snapshots are still deleted; a malformed id is an error.
+func TestDeleteGoneImage(t *testing.T) {
+	for _, tc := range []struct {
+		code    string
+		wantErr bool
+	}{
+		{"InvalidAMIID.NotFound", false},
+		{"InvalidAMIID.Unavailable", false},
+		{"InvalidAMIID.Malformed", true},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			f := newFake(t)
+			img := f.seed(testSetID, nil)
+			delete(f.images, img.id)
+			f.fail = func(c call) error {
+				if c.Action == "DeregisterImage" {
+					return apiError(tc.code, "injected")
+				}
+				return nil
+			}
+			err := Delete(testContext(t), f, Image{ID: img.id, SnapshotIDs: img.snapshots})
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Delete: err = %v, want error %v", err, tc.wantErr)
+			}
+			if gone := len(f.snapshots) == 0; gone == tc.wantErr {
+				t.Errorf("snapshots left %v", slices.Sorted(maps.Keys(f.snapshots)))
+			}
+		})
+	}
+}

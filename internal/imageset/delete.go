@@ -54,7 +54,7 @@ func Delete(ctx context.Context, api API, img Image) error {
 		}
 	}
 	_, err := api.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(img.ID)})
-	if err = notfound.FromCode(err, "image", img.ID, imageNotFoundCodes...); err != nil && !notfound.Is(err) {
+	if err = notfound.FromCode(err, "image", img.ID, imageDeregisteredCodes...); err != nil && !notfound.Is(err) {
 		return fmt.Errorf("deregistering image %s: %w", img.ID, err)
 	}
 	return deleteSnapshots(ctx, api, snapshots)

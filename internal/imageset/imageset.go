@@ -29,10 +29,13 @@ const (
 	ManagedBy     = "terraform-provider-clone"
 )
 
-// AWS error codes that say an image or a snapshot does not exist.
+// AWS error codes that say an image or a snapshot does not exist. A
+// malformed image id cannot be found either, but deregistering one is an
+// error, not a success.
 var (
-	imageNotFoundCodes    = []string{"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidAMIID.Malformed"}
-	snapshotNotFoundCodes = []string{"InvalidSnapshot.NotFound"}
+	imageNotFoundCodes     = []string{"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable", "InvalidAMIID.Malformed"}
+	imageDeregisteredCodes = []string{"InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"}
+	snapshotNotFoundCodes  = []string{"InvalidSnapshot.NotFound"}
 )
 
 // API is the part of the EC2 client the package uses.
