@@ -152,7 +152,7 @@ func (r *CloneImageResource) Read(ctx context.Context, req resource.ReadRequest,
 	if current.ID == "" {
 		tflog.Warn(ctx, "current image of the set no longer exists; the next apply re-bakes it",
 			map[string]any{"image_id": prior.ImageID, "images_left": len(observed.History)})
-		resp.Diagnostics.AddWarning(fmt.Sprintf("Clone Image (%s) current image gone", setID),
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Reading Clone Image (%s): current image gone", setID),
 			fmt.Sprintf("Image %q of Clone Image (%s) no longer exists; the next apply re-bakes it in place and keeps the set's %d other images in its history.",
 				prior.ImageID, setID, len(observed.History)))
 		state.flattenCurrentGone(observed)
