@@ -85,10 +85,11 @@ func (o Observed) set(id string) Set {
 //  6. Last, snapshots tagged with the set that no kept image uses (left by
 //     an out-of-band deregistration or a failed run) are deleted.
 //
-// Every image and snapshot carries the set tag from the moment it is
-// tagged, so a run that fails part-way orphans nothing: the next run finds
-// what is left in the set and converges. A run with nothing to change makes
-// no call that mutates.
+// A new image carries the set tag from CreateImage on, its snapshots from
+// the moment it is available, and a bake that fails in between deletes both
+// (or says in its error that it could not). So a run that fails part-way
+// orphans nothing: the next run finds what is left in the set and
+// converges. A run with nothing to change makes no call that mutates.
 func Converge(ctx context.Context, api API, want Desired, prior *Prior) (Observed, error) {
 	if prior == nil {
 		img, err := bake(ctx, api, want)
