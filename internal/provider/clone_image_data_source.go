@@ -2,20 +2,18 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/imageset"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 )
 
 var (
@@ -46,15 +44,12 @@ func (d *CloneImageDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 				Optional:            true,
 				Computed:            true,
 				MarkdownDescription: "Image set id (`clone_image.x.id`). Exactly one of `set_id` and `name_prefix`.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(imageSetIDRegexp, "must be an image set id such as cis-0123456789abcdef0")},
+				Validators:          cloneImageDataSourceSetIDValidators(),
 			},
 			"name_prefix": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Match images you own whose name starts with this prefix.",
-				Validators: []validator.String{
-					stringvalidator.LengthBetween(1, 128),
-					stringvalidator.RegexMatches(amiNamePrefixRegexp, "may contain only the characters AMI names allow"),
-				},
+				Validators:          cloneImageDataSourceNamePrefixValidators(),
 			},
 			"id":                 schema.StringAttribute{Computed: true, MarkdownDescription: "The image id."},
 			"image_id":           schema.StringAttribute{Computed: true, MarkdownDescription: "The newest matching image (AMI id)."},
@@ -91,26 +86,21 @@ func (d *CloneImageDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	var (
 		newest imageset.Image
 		what   string
+		err    error
 	)
 	if setID := data.SetID.ValueString(); setID != "" {
 		what = "image set " + setID
-		set, err := imageset.FindSet(ctx, d.client.EC2, setID)
-		if err != nil {
-			resp.Diagnostics.AddError("Reading Clone Image data source", err.Error())
-			return
-		}
-		if len(set.Images) > 0 {
-			newest = set.Images[0]
-		}
+		var set imageset.Observed
+		set, err = imageset.Latest(ctx, d.client.EC2, setID)
+		newest = set.Current
 	} else {
 		prefix := data.NamePrefix.ValueString()
 		what = fmt.Sprintf("an image named %q*", prefix)
-		found, err := imageset.FindNewestByName(ctx, d.client.EC2, prefix)
-		if err != nil && !errors.Is(err, imageset.ErrNotFound) {
-			resp.Diagnostics.AddError("Reading Clone Image data source", err.Error())
-			return
-		}
-		newest = found
+		newest, err = imageset.FindNewestByName(ctx, d.client.EC2, prefix)
+	}
+	if err != nil && !notfound.Is(err) {
+		resp.Diagnostics.AddError("Reading Clone Image data source", err.Error())
+		return
 	}
 	if newest.ID == "" {
 		resp.Diagnostics.AddError("No matching Clone Image", fmt.Sprintf("Found no available image for %s.", what))
@@ -120,12 +110,12 @@ func (d *CloneImageDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	data.ImageID = types.StringValue(newest.ID)
 	data.Name = types.StringValue(newest.Name)
 	data.Description = types.StringValue(newest.Description)
-	data.SourceInstanceID = types.StringValue(newest.Tags[imageset.TagSource])
+	data.SourceInstanceID = types.StringValue(newest.SourceInstanceID())
 	data.CreatedAt = types.StringValue(newest.CreatedAt.UTC().Format(time.RFC3339))
 	data.SnapshotIDs = listValue(newest.SnapshotIDs)
 	data.Tags = mapValue(newest.Tags)
 	if data.SetID.IsNull() {
-		data.SetID = types.StringValue(newest.Tags[imageset.TagSet])
+		data.SetID = types.StringValue(newest.SetID())
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
 	"github.com/cloneserver/terraform-provider-clone/internal/imageset"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 )
 
 var (
@@ -153,7 +153,7 @@ func TestAccCloneImage_rebakeHistory(t *testing.T) {
 			if err := expectHistory(s, second.Images[0].ID); err != nil {
 				return err
 			}
-			if _, err := imageset.FindImage(context.Background(), acctest.Client(t).EC2, first.Images[0].ID); !errors.Is(err, imageset.ErrNotFound) {
+			if _, err := imageset.FindImage(context.Background(), acctest.Client(t).EC2, first.Images[0].ID); !notfound.Is(err) {
 				return fmt.Errorf("first image %s should have been pruned, got %v", first.Images[0].ID, err)
 			}
 			return nil
@@ -548,6 +548,13 @@ func imagesNamed(t *testing.T, prefix string) int {
 	return len(out.Images)
 }
 
+// imageName names an image as clone_image does (bench_test.go bakes with it).
+func imageName(prefix string, now time.Time) string {
+	return imageset.NewName(prefix, now)
+}
+
+// TestImageNameSortsInBakingOrder proves the names clone_image gives are
+// valid AMI names that sort in baking order.
 func TestImageNameSortsInBakingOrder(t *testing.T) {
 	base := time.Date(2026, 11, 27, 10, 15, 0, 0, time.UTC)
 	var names []string
