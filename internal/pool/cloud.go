@@ -105,12 +105,21 @@ type RolloutFleet interface {
 	InstancesOf(ctx context.Context, g Group) ([]rollout.Instance, error)
 }
 
-// FleetSpec configures a RolloutFleet (see Fleet).
+// FleetSpec configures a RolloutFleet.
 type FleetSpec struct {
-	Group         string
-	TemplateID    string
-	Targets       []poolhealth.Target
-	SyncHook      *astypes.LifecycleHookSpecification
+	Group      string
+	TemplateID string
+	// Targets are the load balancers the group is attached to.
+	Targets []poolhealth.Target
+	// SyncHook, when set, is the group's first-sync launch lifecycle hook.
+	// SetTemplateVersion puts it before pointing the group at a launch
+	// template version whose clones run the sync agent, and deletes it
+	// before pointing the group at one whose clones do not: a clone that
+	// needs the hook never launches without it, and a clone without the
+	// agent, whose hook nothing would complete, never launches under it.
+	SyncHook *astypes.LifecycleHookSpecification
+	// AgentVersions tells which launch template versions run the sync
+	// agent; SetTemplateVersion reads a version it does not list from EC2.
 	AgentVersions map[string]bool
 	Progress      func(string)
 }
@@ -198,10 +207,7 @@ func (a AWS) DeleteGroup(ctx context.Context, g Group, progress func(string)) er
 }
 
 func (a AWS) Fleet(spec FleetSpec) RolloutFleet {
-	return &Fleet{
-		Clients: a.Clients, EC2: a.EC2, Group: spec.Group, TemplateID: spec.TemplateID, Targets: spec.Targets,
-		SyncHook: spec.SyncHook, AgentVersions: spec.AgentVersions, Progress: spec.Progress,
-	}
+	return &Fleet{Clients: a.Clients, EC2: a.EC2, FleetSpec: spec}
 }
 
 func (a AWS) FindTargetGroup(ctx context.Context, arn string) (elbv2types.TargetGroup, error) {

@@ -28,22 +28,8 @@ const (
 // it (rollout.Fleet), backed by the SDK.
 type Fleet struct {
 	Clients
-	EC2        *ec2.Client
-	Group      string
-	TemplateID string
-	// Targets are the load balancers the group is attached to.
-	Targets []poolhealth.Target
-	// SyncHook, when set, is the group's first-sync launch lifecycle hook.
-	// SetTemplateVersion puts it before pointing the group at a launch
-	// template version whose clones run the sync agent, and deletes it
-	// before pointing the group at one whose clones do not: a clone that
-	// needs the hook never launches without it, and a clone without the
-	// agent, whose hook nothing would complete, never launches under it.
-	SyncHook *astypes.LifecycleHookSpecification
-	// AgentVersions tells which launch template versions run the sync
-	// agent; SetTemplateVersion reads a version it does not list from EC2.
-	AgentVersions map[string]bool
-	Progress      func(string)
+	EC2 *ec2.Client
+	FleetSpec
 }
 
 var _ rollout.Fleet = (*Fleet)(nil)

@@ -374,13 +374,11 @@ func testAccMeasureRollout(t *testing.T, s *terraform.State, world *seed.World, 
 
 	proxy := acctest.NewProxy(t)
 	c := conns.New(acctest.AWSConfig(t), conns.Endpoints{AutoScaling: proxy.URL, EC2: proxy.URL, ELB: proxy.URL, ELBV2: proxy.URL}, nil)
-	fleet := &pool.Fleet{
-		Clients:    pool.Clients{AutoScaling: c.AutoScaling, ELBV2: c.ELBV2, ELB: c.ELB},
-		EC2:        c.EC2,
+	fleet := poolCloud(c).Fleet(pool.FleetSpec{
 		Group:      name,
 		TemplateID: templateID,
 		Targets:    pool.Targets([]string{world.TargetGroupArn}, []string{world.ClassicELBName}),
-	}
+	})
 	batchStart := regexp.MustCompile(`^batch (\d+)/\d+: launching`)
 	var marks []int
 	opts := rollout.Options{
@@ -672,7 +670,7 @@ func testAccHalfRollout(t *testing.T, name, newImage string) error {
 		return err
 	}
 	old := g.ServingIDs()
-	fleet := &pool.Fleet{Clients: pool.Clients{AutoScaling: c.AutoScaling, ELBV2: c.ELBV2, ELB: c.ELB}, EC2: c.EC2, Group: name, TemplateID: g.LaunchTemplateID}
+	fleet := poolCloud(c).Fleet(pool.FleetSpec{Group: name, TemplateID: g.LaunchTemplateID})
 	if err := fleet.SetTemplateVersion(ctx, strconv.FormatInt(next.Version, 10)); err != nil {
 		return err
 	}
