@@ -255,7 +255,7 @@ func sweepImages(region string) error {
 		if err := imageset.Delete(ctx, client.EC2, found); err != nil {
 			return err
 		}
-		swept("image", aws.ToString(img.ImageId)+" ("+aws.ToString(img.Name)+")")
+		swept("image", aws.ToString(img.ImageId)+" ("+aws.ToString(img.Name)+") and its snapshots")
 	}
 	return sweepLeftoverSnapshots(ctx, client, testSets)
 }
