@@ -17,6 +17,7 @@ import (
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
@@ -284,8 +285,9 @@ func sweepLeftoverSnapshots(ctx context.Context, client *conns.AWSClient, testSe
 			if inUse[id] {
 				continue
 			}
-			if err := imageset.DeleteSnapshots(ctx, client.EC2, []string{id}); err != nil {
-				return err
+			_, err := client.EC2.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
+			if err != nil && !tfawserr.ErrCodeEquals(err, "InvalidSnapshot.NotFound") {
+				return fmt.Errorf("deleting snapshot %s: %w", id, err)
 			}
 			swept("snapshot", id)
 		}
