@@ -13,7 +13,10 @@ import (
 // version is set by goreleaser through ldflags.
 var version = "dev"
 
-//go:generate go run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs generate --provider-name clone
+// `go generate ./...` (and `make generate`) formats the examples and
+// regenerates docs/ with tfplugindocs, the tool pinned in tools/go.mod.
+//go:generate terraform fmt -recursive ./examples/
+//go:generate go -C tools tool tfplugindocs generate --provider-dir .. --provider-name clone --rendered-provider-name "Clone Server"
 
 func main() {
 	var debug bool
