@@ -294,7 +294,8 @@ func (r *run) write(ctx context.Context) error {
 	if err := SyncTags(ctx, api, name, r.want.Tags); err != nil {
 		return err
 	}
-	if r.prior == nil || !(pathsChanged || r.rotate || r.masterMoved || r.userMoved || r.agentChanged()) {
+	cloneFacing := pathsChanged || r.rotate || r.masterMoved || r.userMoved || r.agentChanged()
+	if r.prior == nil || !cloneFacing {
 		return nil
 	}
 	id, err := SendSyncNow(ctx, api, name)
