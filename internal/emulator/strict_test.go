@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -516,6 +518,10 @@ func TestStrict_perCallLimits(t *testing.T) {
 		_, err := c.asg.DetachInstances(ctx, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String("any"), InstanceIds: many(21), ShouldDecrementDesiredCapacity: aws.Bool(true)})
 		wantCode(t, err, "ValidationError")
 	})
+	t.Run("TerminateInstances at most 1000 ids", func(t *testing.T) {
+		_, err := c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: many(1001)})
+		wantCode(t, err, "InvalidParameterValue")
+	})
 	t.Run("SetInstanceProtection at most 50 ids", func(t *testing.T) {
 		_, err := c.asg.SetInstanceProtection(ctx, &autoscaling.SetInstanceProtectionInput{AutoScalingGroupName: aws.String("any"), InstanceIds: many(51), ProtectedFromScaleIn: aws.Bool(true)})
 		wantCode(t, err, "ValidationError")
@@ -685,4 +691,55 @@ func targets(ids []string) []elbv2types.TargetDescription {
 		out = append(out, elbv2types.TargetDescription{Id: aws.String(id), Port: aws.Int32(80)})
 	}
 	return out
+}
+
+// Rule: Auto Scaling pages DescribeScheduledActions and DescribePolicies,
+// 50 items by default, 100 at most.
+func TestStrict_autoScalingPages(t *testing.T) {
+	c := newStrictCloud(t)
+	ctx := context.Background()
+	n := c.network(t, 0)
+	name := c.group(t, n, 0, "", 0)
+	const actions = 60
+	for i := range actions {
+		must(c.asg.PutScheduledUpdateGroupAction(ctx, &autoscaling.PutScheduledUpdateGroupActionInput{
+			AutoScalingGroupName: aws.String(name), ScheduledActionName: aws.String(fmt.Sprintf("a-%02d", i)),
+			Recurrence: aws.String("0 22 * * *"), DesiredCapacity: aws.Int32(0),
+		}))
+	}
+	first := must(c.asg.DescribeScheduledActions(ctx, &autoscaling.DescribeScheduledActionsInput{AutoScalingGroupName: aws.String(name)}))
+	if len(first.ScheduledUpdateGroupActions) != 50 || first.NextToken == nil {
+		t.Fatalf("first page: %d actions, next token %v; want 50 and a token", len(first.ScheduledUpdateGroupActions), first.NextToken)
+	}
+	seen := 0
+	p := autoscaling.NewDescribeScheduledActionsPaginator(c.asg, &autoscaling.DescribeScheduledActionsInput{AutoScalingGroupName: aws.String(name)})
+	for p.HasMorePages() {
+		seen += len(must(p.NextPage(ctx)).ScheduledUpdateGroupActions)
+	}
+	if seen != actions {
+		t.Fatalf("paginated: %d actions, want %d", seen, actions)
+	}
+	_, err := c.asg.DescribePolicies(ctx, &autoscaling.DescribePoliciesInput{AutoScalingGroupName: aws.String(name), MaxRecords: aws.Int32(101)})
+	wantCode(t, err, "ValidationError")
+}
+
+// Rule: Auto Scaling registers a member when it enters service, not on a
+// capacity change: a member deregistered to drain stays out while the
+// group scales or other members are detached.
+func TestStrict_capacityChangeRegistersNothing(t *testing.T) {
+	c := newStrictCloud(t)
+	ctx := context.Background()
+	n := c.network(t, 100)
+	name := c.group(t, n, 3, agentUserData(), 0)
+	eventually(t, 5*time.Second, "in service", func() bool { return allIn(c.members(t, name), "InService") })
+	ids := slices.Sorted(maps.Keys(c.members(t, name)))
+	must(c.elbv2.DeregisterTargets(ctx, &elasticloadbalancingv2.DeregisterTargetsInput{TargetGroupArn: aws.String(n.tg), Targets: targets(ids[:2])}))
+	must(c.asg.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), DesiredCapacity: aws.Int32(4)}))
+	must(c.asg.DetachInstances(ctx, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String(name), InstanceIds: ids[:1], ShouldDecrementDesiredCapacity: aws.Bool(true)}))
+	states := c.targetStates(t, n.tg)
+	for _, id := range ids[:2] {
+		if states[id] != "draining" {
+			t.Errorf("deregistered member %s is %q after a capacity change and a detach, want draining", id, states[id])
+		}
+	}
 }

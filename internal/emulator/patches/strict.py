@@ -330,6 +330,12 @@ def check_request(resp, service, action):
             rule_user_data_size(p, "UserData")
         elif action == "DescribeInstances":
             rule_describe_instances(p)
+        elif action == "TerminateInstances":
+            # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TerminateInstances.html
+            # "Constraints: Up to 1000 instance IDs."
+            n = len(members(p, "InstanceId"))
+            if n > 1000:
+                raise StrictError("InvalidParameterValue", "TerminateInstances takes up to 1000 instance IDs; this request has %d" % n)
         elif action == "DescribeImages":
             rule_filter_values(p)
             rule_fresh_ids(members(p, "ImageId"), "InvalidAMIID.NotFound", "The image id '[%s]' does not exist")
@@ -559,14 +565,44 @@ def install_autoscaling():
 
     G.set_desired_capacity = set_desired_capacity
 
+    # Auto Scaling registers an instance in the group's load balancers when
+    # it enters InService (go_in_service), and every InService instance in a
+    # load balancer when that load balancer is attached. It does not register
+    # anything on a capacity change: moto re-registers every InService member
+    # on each one (UpdateAutoScalingGroup, DetachInstances), which put back
+    # clones deregistered to drain before they leave the group.
+    # https://docs.aws.amazon.com/autoscaling/ec2/userguide/attach-load-balancer-asg.html
     def update_attached_elbs(self, group_name):
-        group = self.autoscaling_groups[group_name]
-        for s in group.instance_states:
-            if s.lifecycle_state == "InService":
-                register_group_member(self, group, s.instance.id)
+        return None
 
     B.update_attached_elbs = update_attached_elbs
     B.update_attached_target_groups = update_attached_elbs
+
+    orig_attach_lbs = B.attach_load_balancers
+    orig_attach_tgs = B.attach_load_balancer_target_groups
+
+    def in_service(group):
+        return [s.instance.id for s in group.instance_states if s.lifecycle_state == "InService"]
+
+    def attach_load_balancers(self, group_name, load_balancer_names):
+        orig_attach_lbs(self, group_name, load_balancer_names)
+        ids = in_service(self.autoscaling_groups[group_name])
+        for name in load_balancer_names:
+            lb = self.elb_backend.load_balancers.get(name)
+            new = [i for i in ids if lb is not None and i not in lb.instance_ids]
+            if new:
+                self.elb_backend.register_instances(name, new, from_autoscaling=True)
+
+    def attach_load_balancer_target_groups(self, group_name, target_group_arns):
+        orig_attach_tgs(self, group_name, target_group_arns)
+        ids = in_service(self.autoscaling_groups[group_name])
+        for arn in target_group_arns:
+            tg = self.elbv2_backend.target_groups.get(arn)
+            if tg is not None:
+                tg.register([{"Id": i, "Port": tg.port} for i in ids if i not in tg.targets])
+
+    B.attach_load_balancers = attach_load_balancers
+    B.attach_load_balancer_target_groups = attach_load_balancer_target_groups
 
     def terminate_instance(self, instance_id, should_decrement):
         group, state = find_state(self, instance_id)
@@ -675,6 +711,36 @@ def install_autoscaling():
 
     r.AutoScalingResponse.complete_lifecycle_action = complete_lifecycle_action
     r.AutoScalingResponse.record_lifecycle_action_heartbeat = record_lifecycle_action_heartbeat
+
+    # Auto Scaling pages its lists: MaxRecords defaults to 50 and may not
+    # exceed 100; a longer list comes with a NextToken. moto pages only
+    # DescribeAutoScalingGroups: code that read one page as the whole list
+    # would pass here and miss policies or scheduled actions on AWS.
+    # https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeScheduledActions.html
+    # https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribePolicies.html
+    from moto.core.responses import ActionResult
+
+    def paged(method, key):
+        orig = getattr(r.AutoScalingResponse, method)
+
+        def page(self):
+            mr = self._get_int_param("MaxRecords") or 50
+            if not 1 <= mr <= 100:
+                raise StrictError("ValidationError", "MaxRecords must be between 1 and 100, got %d" % mr)
+            token = self._get_param("NextToken") or "0"
+            if not token.isdigit():
+                raise StrictError("InvalidNextToken", "The token '%s' is invalid" % token)
+            start = int(token)
+            items = orig(self).result[key]
+            result = {key: items[start : start + mr]}
+            if start + mr < len(items):
+                result["NextToken"] = str(start + mr)
+            return ActionResult(result)
+
+        setattr(r.AutoScalingResponse, method, page)
+
+    paged("describe_scheduled_actions", "ScheduledUpdateGroupActions")
+    paged("describe_policies", "ScalingPolicies")
 
 
 def complete(backend, iid, result, by):
