@@ -125,9 +125,12 @@ func (s *seeder) ensureSubnets(ctx context.Context) error {
 		return fmt.Errorf("region %s has %d availability zones, need 2", s.w.Region, len(names))
 	}
 
+	// Two /20 subnets hold 8,182 instances: a pool of 1,000 clones, rolled
+	// with surge, fits with room (the emulator gives every clone an address
+	// of its subnet, as EC2 does).
 	s.w.SubnetIDs = nil
 	for i, zone := range names[:2] {
-		id, err := s.ensureSubnet(ctx, zone, fmt.Sprintf("10.%d.%d.0/24", s.vpcOctet(), i+1))
+		id, err := s.ensureSubnet(ctx, zone, fmt.Sprintf("10.%d.%d.0/20", s.vpcOctet(), (i+1)*16))
 		if err != nil {
 			return err
 		}
