@@ -16,6 +16,22 @@ fi
 rollout=$(TF_ACC=1 go test ./internal/provider/ -run 'TestAccClonePool_(rolloutCalls|rollout)$' -count=1 -v 2>&1 |
   sed -n -e '/AWS calls per rollout batch/,/whole rollout/p' -e '/sampler:/p' | sed -E 's/^ *(clone_pool_rollout_test.go:[0-9]+: )?//')
 
+# The pool's life at scale, through terraform and the recording proxy:
+# every step of scaleSequence, BENCH_RUNS times per size, medians taken.
+sizes=${BENCH_SIZES:-10,100,500,1000}
+runs=${BENCH_RUNS:-3}
+scale_cmd="CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=.cache/bench-scale.jsonl TF_ACC=1 go test ./internal/provider/ -run '^TestBenchClonePoolScale\$' -count=1 -timeout 600m -v"
+mkdir -p .cache
+scale_started=$(date +%s)
+if ! CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=.cache/bench-scale.jsonl TF_ACC=1 \
+  go test ./internal/provider/ -run '^TestBenchClonePoolScale$' -count=1 -timeout 600m -v > .cache/bench-scale.log 2>&1; then
+  grep -E '^\s*(--- FAIL|clone_pool_scale_test|.*Error)' .cache/bench-scale.log | tail -40 >&2
+  echo "the pool scale benchmark failed; full log: .cache/bench-scale.log" >&2
+  exit 1
+fi
+scale_minutes=$(( ($(date +%s) - scale_started + 59) / 60 ))
+scale=$(python3 scripts/bench_table.py .cache/bench-scale.jsonl)
+
 {
   echo "# Benchmarks"
   echo
@@ -45,6 +61,26 @@ rollout=$(TF_ACC=1 go test ./internal/provider/ -run 'TestAccClonePool_(rolloutC
   echo '```'
   echo "$out"
   echo '```'
+  echo
+  echo "## A pool's life at 10 to 1,000 clones"
+  echo
+  echo "Reproduce with \`make bench\` (BENCH_SIZES and BENCH_RUNS choose sizes and runs), which runs:"
+  echo
+  echo '```sh'
+  echo "$scale_cmd"
+  echo '```'
+  echo
+  echo "Each step is one terraform command, refresh included, as a user runs it, against the bundled"
+  echo "emulator with its strict layer at time scale 0.2, the provider's calls counted by the recording"
+  echo "proxy; median of $runs runs (this run took $scale_minutes minutes). The steps: create; plan (empty);"
+  echo "scale-in to half (-50 %); scale-out back (+100 %); rollout onto a re-baked image with"
+  echo "batch_size = 25 % (4 batches, min_healthy_percent 100, a sampler checking healthy capacity never"
+  echo "falls below desired); destroy. raw-describe is the emulator's own time for the describe calls of a"
+  echo "plan that grow with the pool (group, clones by id, health in both load balancers), without the"
+  echo "provider. calls/s is the provider's average call rate over the step: AWS's default API rate"
+  echo "limits are in the tens of calls per second per API (EC2 Describe* and Auto Scaling's alike)."
+  echo
+  echo "$scale"
   echo
   echo "## Rollout, measured through the recording proxy"
   echo

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/xml"
@@ -690,6 +691,8 @@ type healthSampler struct {
 	t     *testing.T
 	name  string
 	world *seed.World
+	// every is the pause between samples; 50ms when zero.
+	every time.Duration
 
 	stop    chan struct{}
 	done    sync.WaitGroup
@@ -704,7 +707,7 @@ func (s *healthSampler) start() {
 	s.done.Add(1)
 	go func() {
 		defer s.done.Done()
-		tick := time.NewTicker(50 * time.Millisecond)
+		tick := time.NewTicker(cmp.Or(s.every, 50*time.Millisecond))
 		defer tick.Stop()
 		for {
 			healthy, size, err := s.sample()
