@@ -100,7 +100,7 @@ func (a *applier) scaleIn(ctx context.Context, g Group, desired int64) error {
 	}); err != nil {
 		return err
 	}
-	if err := a.c.Retire(ctx, a.targets(), retirees, a.log); err != nil {
+	if err := a.c.Retire(ctx, d.Name, a.targets(), retirees, a.log); err != nil {
 		return fmt.Errorf("scaling in Clone Pool (%s): %w", d.Name, err)
 	}
 	return nil

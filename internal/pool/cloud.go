@@ -61,7 +61,9 @@ type Balancers interface {
 	Register(ctx context.Context, targets []poolhealth.Target, ids []string) error
 	Deregister(ctx context.Context, targets []poolhealth.Target, ids []string) error
 	Drain(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error
-	Retire(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error
+	// Retire drains ids from targets, then takes them out of group and
+	// terminates them, without replacement.
+	Retire(ctx context.Context, group string, targets []poolhealth.Target, ids []string, progress func(string)) error
 }
 
 // Routing is the master-only target group and the write rule.
@@ -127,7 +129,6 @@ type FleetSpec struct {
 // AWS is Cloud on the AWS SDK.
 type AWS struct {
 	Clients
-	EC2        *ec2.Client
 	CloudWatch *cloudwatch.Client
 }
 
@@ -135,7 +136,7 @@ var _ Cloud = AWS{}
 
 // NewAWS builds the pool's Cloud from the provider's clients.
 func NewAWS(as *autoscaling.Client, ec2c *ec2.Client, elbv2 *elasticloadbalancingv2.Client, elb *elasticloadbalancing.Client, cw *cloudwatch.Client) AWS {
-	return AWS{Clients: Clients{AutoScaling: as, ELBV2: elbv2, ELB: elb}, EC2: ec2c, CloudWatch: cw}
+	return AWS{Clients: Clients{AutoScaling: as, EC2: ec2c, ELBV2: elbv2, ELB: elb}, CloudWatch: cw}
 }
 
 func (a AWS) FindMaster(ctx context.Context, id string) (Master, error) {
@@ -207,7 +208,7 @@ func (a AWS) DeleteGroup(ctx context.Context, g Group, progress func(string)) er
 }
 
 func (a AWS) Fleet(spec FleetSpec) RolloutFleet {
-	return &Fleet{Clients: a.Clients, EC2: a.EC2, FleetSpec: spec}
+	return &Fleet{Clients: a.Clients, FleetSpec: spec}
 }
 
 func (a AWS) FindTargetGroup(ctx context.Context, arn string) (elbv2types.TargetGroup, error) {

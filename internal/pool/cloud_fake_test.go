@@ -331,7 +331,7 @@ func (f *fakeCloud) Drain(_ context.Context, targets []poolhealth.Target, ids []
 	return nil
 }
 
-func (f *fakeCloud) Retire(_ context.Context, targets []poolhealth.Target, ids []string, _ func(string)) error {
+func (f *fakeCloud) Retire(_ context.Context, _ string, targets []poolhealth.Target, ids []string, _ func(string)) error {
 	if err := f.call("Retire", ids); err != nil {
 		return err
 	}
@@ -561,5 +561,5 @@ func (ff *fakeFleet) Health(ctx context.Context, _ []string) (poolhealth.Report,
 }
 
 func (ff *fakeFleet) Retire(ctx context.Context, ids []string) error {
-	return ff.f.Retire(ctx, ff.spec.Targets, ids, nil)
+	return ff.f.Retire(ctx, ff.spec.Group, ff.spec.Targets, ids, nil)
 }

@@ -28,7 +28,6 @@ const (
 // it (rollout.Fleet), backed by the SDK.
 type Fleet struct {
 	Clients
-	EC2 *ec2.Client
 	FleetSpec
 }
 
@@ -211,7 +210,7 @@ func (f *Fleet) Health(ctx context.Context, _ []string) (poolhealth.Report, erro
 
 // Retire takes ids out of every load balancer and the group (Clients.Retire).
 func (f *Fleet) Retire(ctx context.Context, ids []string) error {
-	return f.Clients.Retire(ctx, f.Targets, ids, f.Progress)
+	return f.Clients.Retire(ctx, f.Group, f.Targets, ids, f.Progress)
 }
 
 // SetDefaultTemplateVersion makes version the launch template's default.

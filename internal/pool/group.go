@@ -187,9 +187,51 @@ func InstanceImages(ctx context.Context, client *ec2.Client, ids []string) (map[
 	return out, nil
 }
 
-// Terminate removes members from the group, lowering its desired capacity
-// so no replacement is launched.
-func Terminate(ctx context.Context, client *autoscaling.Client, ids []string) error {
+// Per-call limits of the calls that retire clones.
+const (
+	// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DetachInstances.html
+	detachBatch = 20
+	// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TerminateInstances.html
+	terminateBatch = 1000
+)
+
+// Terminate takes ids out of the group without replacement and terminates
+// them: DetachInstances with ShouldDecrementDesiredCapacity, 20 ids a call
+// (the API's limit), then TerminateInstances, 1,000 ids a call, so the
+// calls grow with ceil(n/20), not with n. A batch Auto Scaling refuses as
+// a whole (an id no longer in the group, or not yet in service) is retired
+// one clone at a time with TerminateInstanceInAutoScalingGroup, which
+// skips what is gone. Callers drain the clones first (Clients.Retire).
+func Terminate(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, group string, ids []string) error {
+	var detached []string
+	for batch := range slices.Chunk(ids, detachBatch) {
+		_, err := asg.DetachInstances(ctx, &autoscaling.DetachInstancesInput{
+			AutoScalingGroupName:           aws.String(group),
+			InstanceIds:                    batch,
+			ShouldDecrementDesiredCapacity: aws.Bool(true),
+		})
+		switch {
+		case err == nil:
+			detached = append(detached, batch...)
+		case groupGone(err):
+			if err := terminateEach(ctx, asg, batch); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("detaching clones %v from their Auto Scaling group: %w", batch, err)
+		}
+	}
+	for batch := range slices.Chunk(detached, terminateBatch) {
+		if _, err := ec2c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: batch}); err != nil {
+			return fmt.Errorf("terminating detached clones %v: %w", batch, err)
+		}
+	}
+	return nil
+}
+
+// terminateEach retires ids one call each, lowering desired capacity so
+// no replacement is launched; a clone already gone is skipped.
+func terminateEach(ctx context.Context, client *autoscaling.Client, ids []string) error {
 	for _, id := range ids {
 		_, err := client.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
 			InstanceId:                     aws.String(id),
@@ -282,23 +324,33 @@ func DeleteFoundGroup(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Cl
 	return nil
 }
 
+// filterValuesLimit is the most values DescribeInstances takes in its
+// filters.
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html
+const filterValuesLimit = 200
+
+// liveInstances returns, sorted, those of ids not terminated yet: one
+// paginated DescribeInstances per 200 ids.
 func liveInstances(ctx context.Context, client *ec2.Client, ids []string) ([]string, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	out, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{
-		Filters: []ec2types.Filter{
-			{Name: aws.String("instance-id"), Values: ids},
-			{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "shutting-down", "stopping", "stopped"}},
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("describing clones %v: %w", ids, err)
-	}
 	var left []string
-	for _, r := range out.Reservations {
-		for _, i := range r.Instances {
-			left = append(left, aws.ToString(i.InstanceId))
+	for batch := range slices.Chunk(ids, filterValuesLimit-5) {
+		p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{
+			Filters: []ec2types.Filter{
+				{Name: aws.String("instance-id"), Values: batch},
+				{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "shutting-down", "stopping", "stopped"}},
+			},
+			MaxResults: aws.Int32(1000),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("describing clones %v: %w", batch, err)
+			}
+			for _, r := range page.Reservations {
+				for _, i := range r.Instances {
+					left = append(left, aws.ToString(i.InstanceId))
+				}
+			}
 		}
 	}
 	slices.Sort(left)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -19,9 +20,11 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/wait"
 )
 
-// Clients are the service clients the pool's waits and registrations use.
+// Clients are the service clients the pool's waits, registrations and
+// retirements use.
 type Clients struct {
 	AutoScaling *autoscaling.Client
+	EC2         *ec2.Client
 	ELBV2       *elasticloadbalancingv2.Client
 	ELB         *elasticloadbalancing.Client
 }
@@ -437,11 +440,11 @@ func (c Clients) waitDrained(ctx context.Context, drains []drain, progress func(
 // until every load balancer drained them (Drain), then terminate with
 // decrement. Auto Scaling registers only members in service, so nothing
 // puts a retired clone back.
-func (c Clients) Retire(ctx context.Context, targets []poolhealth.Target, ids []string, progress func(string)) error {
+func (c Clients) Retire(ctx context.Context, group string, targets []poolhealth.Target, ids []string, progress func(string)) error {
 	if err := c.Drain(ctx, targets, ids, progress); err != nil {
 		return err
 	}
-	if err := Terminate(ctx, c.AutoScaling, ids); err != nil {
+	if err := Terminate(ctx, c.AutoScaling, c.EC2, group, ids); err != nil {
 		return err
 	}
 	if progress != nil {
