@@ -253,9 +253,3 @@ func (r *CloneImageResource) importSetID(ctx context.Context, id string) (string
 	}
 	return "", fmt.Errorf("import id %q is neither an image set id (cis-…) nor an AMI id (ami-…)", id)
 }
-
-// logProgress turns imageset's progress lines into INFO logs carrying ctx's
-// fields.
-func logProgress(ctx context.Context) func(string) {
-	return func(msg string) { tflog.Info(ctx, msg) }
-}

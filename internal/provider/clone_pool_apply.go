@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 )
@@ -34,7 +33,7 @@ func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePool
 		}
 		d.SyncAgent = &part
 	}
-	obs, err := pool.Apply(ctx, r.cloud, d, p, progress(ctx, "Clone Pool "+d.Name))
+	obs, err := pool.Apply(ctx, r.cloud, d, p, logProgress(ctx))
 	plan.flattenObserved(obs)
 	return obs.Registrations, obs.GroupExists, err
 }
@@ -199,12 +198,6 @@ func (m *clonePoolResourceModel) rolling() pool.RollingSettings {
 		out.Rollback = v.ValueBool()
 	}
 	return out
-}
-
-func progress(ctx context.Context, what string) func(string) {
-	return func(status string) {
-		tflog.Info(ctx, status, map[string]any{"waiting_for": what})
-	}
 }
 
 func (r *ClonePoolResource) partition() string {

@@ -309,7 +309,7 @@ func (r *ClonePoolResource) Delete(ctx context.Context, req resource.DeleteReque
 	defer cancel()
 	prior, err := r.expandPrior(ctx, &state, regs)
 	if err == nil {
-		err = pool.Destroy(ctx, r.cloud, *prior, progress(ctx, "Clone Pool "+name))
+		err = pool.Destroy(ctx, r.cloud, *prior, logProgress(ctx))
 	}
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Deleting Clone Pool (%s)", name), err.Error())

@@ -253,7 +253,7 @@ func (r *CloneSyncPolicyResource) env(ctx context.Context) syncstore.Env {
 			m, err := pool.FindMaster(ctx, r.client.EC2, instanceID)
 			return m.PrivateIP, err
 		},
-		Progress: func(msg string) { tflog.Info(ctx, msg) },
+		Progress: logProgress(ctx),
 	}
 }
 

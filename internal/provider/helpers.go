@@ -128,3 +128,9 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 func poolCloud(c *conns.AWSClient) pool.AWS {
 	return pool.NewAWS(c.AutoScaling, c.EC2, c.ELBV2, c.ELB, c.CloudWatch)
 }
+
+// logProgress reports the progress of a long operation at INFO; ctx
+// carries the resource's field (operationContext, tflog.SetField).
+func logProgress(ctx context.Context) func(string) {
+	return func(msg string) { tflog.Info(ctx, msg) }
+}
