@@ -152,10 +152,10 @@ func TestApplyPartialFailure(t *testing.T) {
 	}
 }
 
-// TestApplyRolloutHook: a new launch template version of a pool with a sync
+// TestApplyRolloutTellsTheFleetWhichVersionsRunTheAgent: a new launch template version of a pool with a sync
 // policy is launched through the fleet, which is told the version runs the
 // agent (so it puts the hook first); the group's sizes are set after.
-func TestApplyRolloutHook(t *testing.T) {
+func TestApplyRolloutTellsTheFleetWhichVersionsRunTheAgent(t *testing.T) {
 	f := newFakeCloud()
 	d := testDesired()
 	obs := apply(t, f, d, nil)
@@ -182,10 +182,10 @@ func TestApplyRolloutHook(t *testing.T) {
 	}
 }
 
-// TestApplyScaleInOutdatedFirst: scale-in retires clones on another image
+// TestApplyScaleInRetiresOutdatedFirst: scale-in retires clones on another image
 // first, after raising max size so the group terminates none on its own,
 // and sets the new sizes after.
-func TestApplyScaleInOutdatedFirst(t *testing.T) {
+func TestApplyScaleInRetiresOutdatedFirst(t *testing.T) {
 	f := newFakeCloud()
 	d := testDesired()
 	d.DesiredCapacity = 4
@@ -203,10 +203,10 @@ func TestApplyScaleInOutdatedFirst(t *testing.T) {
 	}
 }
 
-// TestApplyAttachments: new load balancers are attached before old ones are
+// TestApplyAttachesBeforeDetachingThenDrains: new load balancers are attached before old ones are
 // detached, and the clones drain from the detached ones before the apply
 // goes on.
-func TestApplyAttachments(t *testing.T) {
+func TestApplyAttachesBeforeDetachingThenDrains(t *testing.T) {
 	f := newFakeCloud()
 	d := testDesired()
 	d.Master = nil
@@ -218,10 +218,10 @@ func TestApplyAttachments(t *testing.T) {
 	inOrder(t, f.calls, "AttachTargets [arn:tg/web2 clb]", "DetachTargets [arn:tg/web]", "Drain [arn:tg/web]", "UpdateGroup min=1")
 }
 
-// TestApplyWriteRuleListenerChange: a rule on another listener is deleted
+// TestApplyWriteRuleMovesWithItsListener: a rule on another listener is deleted
 // before the new one is created; a changed path list modifies the rule in
 // place.
-func TestApplyWriteRuleListenerChange(t *testing.T) {
+func TestApplyWriteRuleMovesWithItsListener(t *testing.T) {
 	f := newFakeCloud()
 	d := testDesired()
 	obs := apply(t, f, d, nil)
@@ -232,7 +232,8 @@ func TestApplyWriteRuleListenerChange(t *testing.T) {
 	d.Master.WritePaths = []string{"/admin/*", "/upload/*"}
 	f.calls = nil
 	obs = apply(t, f, d, prior)
-	if index(t, f.calls, "ModifyRule") < 0 || obs.WriteRuleARN != old {
+	index(t, f.calls, "ModifyRule")
+	if obs.WriteRuleARN != old {
 		t.Fatalf("paths change: rule %s -> %s", old, obs.WriteRuleARN)
 	}
 
@@ -247,10 +248,10 @@ func TestApplyWriteRuleListenerChange(t *testing.T) {
 	}
 }
 
-// TestApplyAlarmOnTagChange: the alarm is deleted, then put again, when
+// TestApplyAlarmIsPutAgainWhenTagsChange: the alarm is deleted, then put again, when
 // tags change (CloudWatch does not retag on PutMetricAlarm); dropped when
 // recovery_alarm is turned off.
-func TestApplyAlarmOnTagChange(t *testing.T) {
+func TestApplyAlarmIsPutAgainWhenTagsChange(t *testing.T) {
 	f := newFakeCloud()
 	d := testDesired()
 	obs := apply(t, f, d, nil)
@@ -259,7 +260,8 @@ func TestApplyAlarmOnTagChange(t *testing.T) {
 	f.calls = nil
 	obs = apply(t, f, d, prior)
 	inOrder(t, f.calls, "DeleteAlarm", "PutAlarm")
-	index(t, f.calls, "RetagTemplate")
+	// The group's sizes, then its tags, then the template's tags.
+	inOrder(t, f.calls, "UpdateGroup min=1", "UpdateGroupTags", "RetagTemplate")
 	index(t, f.calls, "RetagELBV2")
 
 	prior = &Prior{Desired: d, Observed: obs}
@@ -298,9 +300,9 @@ func TestDestroyOrder(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// TestRead reads what Apply made, then what is left once the group is gone
+// TestReadFindsWhatIsLeft reads what Apply made, then what is left once the group is gone
 // (the template state recorded), then nothing.
-func TestRead(t *testing.T) {
+func TestReadFindsWhatIsLeft(t *testing.T) {
 	f := newFakeCloud()
 	d := testDesired()
 	obs := apply(t, f, d, nil)
