@@ -198,11 +198,17 @@ const (
 // Terminate takes ids out of the group without replacement and terminates
 // them: DetachInstances with ShouldDecrementDesiredCapacity, 20 ids a call
 // (the API's limit), then TerminateInstances, 1,000 ids a call, so the
-// calls grow with ceil(n/20), not with n. A batch Auto Scaling refuses as
+// calls grow with ceil(n/20), not with n; a single clone takes one
+// TerminateInstanceInAutoScalingGroup. A batch Auto Scaling refuses as
 // a whole (an id no longer in the group, or not yet in service) is retired
 // one clone at a time with TerminateInstanceInAutoScalingGroup, which
 // skips what is gone. Callers drain the clones first (Clients.Retire).
 func Terminate(ctx context.Context, asg *autoscaling.Client, ec2c *ec2.Client, group string, ids []string) error {
+	if len(ids) == 1 {
+		// One clone: one TerminateInstanceInAutoScalingGroup, not a detach
+		// and a terminate.
+		return terminateEach(ctx, asg, ids)
+	}
 	var detached []string
 	for batch := range slices.Chunk(ids, detachBatch) {
 		_, err := asg.DetachInstances(ctx, &autoscaling.DetachInstancesInput{
