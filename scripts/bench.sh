@@ -13,8 +13,13 @@ fi
 
 # The rollout's AWS calls per batch are measured end to end through the
 # recording proxy by an acceptance test that logs its table.
-rollout=$(TF_ACC=1 go test ./internal/provider/ -run 'TestAccClonePool_(rolloutCalls|rollout)$' -count=1 -v 2>&1 |
-  sed -n -e '/AWS calls per rollout batch/,/whole rollout/p' -e '/sampler:/p' | sed -E 's/^ *(clone_pool_rollout_test.go:[0-9]+: )?//')
+mkdir -p .cache
+if ! TF_ACC=1 go test ./internal/provider/ -run 'TestAccClonePool_(rolloutCalls|rollout)$' -count=1 -v > .cache/bench-rollout.log 2>&1; then
+  grep -E '^\s*(--- FAIL|clone_pool_rollout_test)' .cache/bench-rollout.log | tail -40 >&2
+  echo "the rollout call measurement failed; full log: .cache/bench-rollout.log" >&2
+  exit 1
+fi
+rollout=$(sed -n -e '/AWS calls per rollout batch/,/whole rollout/p' -e '/sampler:/p' .cache/bench-rollout.log | sed -E 's/^ *(clone_pool_rollout_test.go:[0-9]+: )?//')
 
 # The pool's life at scale, through terraform and the recording proxy:
 # every step of scaleSequence, BENCH_RUNS times per size, medians taken.
