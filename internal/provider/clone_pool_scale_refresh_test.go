@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,8 +33,8 @@ const refresh100Clones = 100
 func TestAccClonePool_refresh100(t *testing.T) {
 	name := acctest.RandomName(8)
 	world := acctest.World(t, "tf-acc-test-pool-refresh100")
-	testAccCheckSubnetsHold(t, world, refresh100Clones)
-	cfg := testAccClonePoolRefresh100Config(t, name, world)
+	testAccCheckSubnetsHold(t, world, refresh100Clones+quarter(refresh100Clones))
+	cfg := acctest.ProviderConfig() + scaleConfig(name, world, testAccMasterImage(t, world), refresh100Clones, refresh100Clones)
 	logFile := filepath.Join(t.TempDir(), "tf-debug.log")
 
 	resource.Test(t, resource.TestCase{
@@ -112,28 +111,4 @@ func testAccCheckDebugLogBounded(t *testing.T, logFile string) {
 			t.Fatalf("a debug log line is %d bytes long: %.200s…", len(line), line)
 		}
 	}
-}
-
-func testAccClonePoolRefresh100Config(t *testing.T, name string, world *seed.World) string {
-	return acctest.ProviderConfig() + fmt.Sprintf(`
-resource "clone_pool" "test" {
-  name               = %q
-  image_id           = %q
-  instance_type      = "t3.micro"
-  subnet_ids         = [%q, %q]
-  security_group_ids = [%q]
-  min_size           = 1
-  max_size           = %d
-  desired_capacity   = %d
-  target_group_arns  = [%q]
-  classic_elb_names  = [%q]
-
-  timeouts {
-    create = "20m"
-    update = "20m"
-    delete = "20m"
-  }
-}
-`, name, testAccMasterImage(t, world), world.SubnetIDs[0], world.SubnetIDs[1], world.SecurityGroupID,
-		refresh100Clones, refresh100Clones, world.TargetGroupArn, world.ClassicELBName)
 }
