@@ -23,7 +23,7 @@ rollout=$(sed -n -e '/AWS calls per rollout batch/,/whole rollout/p' -e '/sample
 
 # The pool's life at scale, through terraform and the recording proxy:
 # every step of scaleSequence, BENCH_RUNS times per size, medians taken.
-sizes=${BENCH_SIZES:-10,100,500,1000}
+sizes=${BENCH_SIZES:-10,20,100,500,1000}
 runs=${BENCH_RUNS:-3}
 scale_cmd="CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=.cache/bench-scale.jsonl TF_ACC=1 go test ./internal/provider/ -run '^TestBenchClonePoolScale\$' -count=1 -timeout 600m -v"
 mkdir -p .cache
