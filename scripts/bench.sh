@@ -25,10 +25,10 @@ rollout=$(sed -n -e '/AWS calls per rollout batch/,/whole rollout/p' -e '/sample
 # every step of scaleSequence, BENCH_RUNS times per size, medians taken.
 sizes=${BENCH_SIZES:-10,20,100,500,1000}
 runs=${BENCH_RUNS:-3}
-scale_cmd="CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=.cache/bench-scale.jsonl TF_ACC=1 go test ./internal/provider/ -run '^TestBenchClonePoolScale\$' -count=1 -timeout 600m -v"
+scale_cmd="CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=$PWD/.cache/bench-scale.jsonl TF_ACC=1 go test ./internal/provider/ -run '^TestBenchClonePoolScale\$' -count=1 -timeout 600m -v"
 mkdir -p .cache
 scale_started=$(date +%s)
-if ! CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=.cache/bench-scale.jsonl TF_ACC=1 \
+if ! CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=$PWD/.cache/bench-scale.jsonl TF_ACC=1 \
   go test ./internal/provider/ -run '^TestBenchClonePoolScale$' -count=1 -timeout 600m -v > .cache/bench-scale.log 2>&1; then
   grep -E '^\s*(--- FAIL|clone_pool_scale_test|.*Error)' .cache/bench-scale.log | tail -40 >&2
   echo "the pool scale benchmark failed; full log: .cache/bench-scale.log" >&2
