@@ -25,7 +25,7 @@ rollout=$(sed -n -e '/AWS calls per rollout batch/,/whole rollout/p' -e '/sample
 # every step of scaleSequence, BENCH_RUNS times per size, medians taken.
 sizes=${BENCH_SIZES:-10,20,100,500,1000}
 runs=${BENCH_RUNS:-3}
-scale_cmd="CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=$PWD/.cache/bench-scale.jsonl TF_ACC=1 go test ./internal/provider/ -run '^TestBenchClonePoolScale\$' -count=1 -timeout 600m -v"
+scale_cmd="CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=\$PWD/.cache/bench-scale.jsonl TF_ACC=1 go test ./internal/provider/ -run '^TestBenchClonePoolScale\$' -count=1 -timeout 600m -v"
 mkdir -p .cache
 scale_started=$(date +%s)
 if ! CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=$PWD/.cache/bench-scale.jsonl TF_ACC=1 \
