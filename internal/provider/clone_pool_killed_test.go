@@ -68,7 +68,7 @@ func TestAccClonePool_killedApply(t *testing.T) {
 	for _, p := range points {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+			ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 			defer cancel()
 			testAccKilledApply(ctx, t, cli.workspace(t), p.name, p.at(), p.mixed)
 		})
