@@ -743,3 +743,21 @@ func TestStrict_capacityChangeRegistersNothing(t *testing.T) {
 		}
 	}
 }
+
+// moto bug fixed in sitecustomize: a terminated instance gives its private
+// address back to its subnet, as on AWS, so a small subnet can launch far
+// more instances over time than it has addresses.
+func TestPatch_terminationReleasesAddresses(t *testing.T) {
+	c := newStrictCloud(t)
+	ctx := context.Background()
+	vpc := must(c.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")}))
+	sub := must(c.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.9.0.0/28"), AvailabilityZone: aws.String("us-east-1a")}))
+	n := network{subnet: aws.ToString(sub.Subnet.SubnetId)}
+	for round := range 4 { // 4 × 8 launches in a subnet of at most 16 addresses
+		ids := c.run(t, n, 8)
+		if len(ids) != 8 {
+			t.Fatalf("round %d: launched %d instances, want 8", round, len(ids))
+		}
+		must(c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids}))
+	}
+}

@@ -68,6 +68,32 @@ def _fix_lifecycle_hook_specifications():
     AutoScalingResponse.create_auto_scaling_group = create_with_hooks
 
 
+def _fix_terminated_instance_addresses():
+    # moto 5.2.1 gives a terminated instance's private address back to its
+    # subnet only when Python garbage-collects the instance, which the
+    # backend keeps (terminated instances stay visible, as on AWS): a subnet
+    # runs out of addresses after as many launches as it has addresses,
+    # and every later launch fails with HTTP 500. On AWS the address is
+    # released with the instance's network interface at termination.
+    # https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html
+    from moto.ec2.models.instances import Instance
+
+    terminate = Instance.terminate
+
+    def terminate_and_release(self):
+        state = terminate(self)
+        try:
+            subnet = self.ec2_backend.get_subnet(self.subnet_id)
+        except Exception:
+            return state
+        for ip in list(self._private_ips):
+            if subnet._subnet_ips.get(ip) is self:
+                subnet.del_subnet_ip(ip)
+        return state
+
+    Instance.terminate = terminate_and_release
+
+
 try:
     import moto  # noqa: F401
 except ImportError:
@@ -76,6 +102,7 @@ else:
     _fix_launch_template_version_user_data()
     _fix_classic_deregistration()
     _fix_lifecycle_hook_specifications()
+    _fix_terminated_instance_addresses()
     import os
 
     if os.environ.get("CLONE_EMULATOR_STRICT", "").strip().lower() not in ("off", "0", "false", "no"):
