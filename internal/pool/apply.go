@@ -9,7 +9,6 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/awstags"
-	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 )
 
@@ -158,5 +157,3 @@ func (a *applier) observeFleet(ctx context.Context) error {
 }
 
 func version(v int64) string { return strconv.FormatInt(v, 10) }
-
-func isGone(err error) bool { return notfound.Is(err) }

@@ -6,6 +6,8 @@ import (
 	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 )
 
 // applyGroup creates the group, or updates the one there is.
@@ -13,7 +15,7 @@ func (a *applier) applyGroup(ctx context.Context) error {
 	d := a.d
 	desired := d.DesiredCapacity
 	g, err := a.c.FindGroup(ctx, d.Name)
-	if isGone(err) {
+	if notfound.Is(err) {
 		a.log(fmt.Sprintf("creating Auto Scaling group %s with %d clones", d.Name, desired))
 		a.obs.DesiredCapacity = desired
 		return a.c.CreateGroup(ctx, GroupSpec{

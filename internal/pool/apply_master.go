@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 )
 
@@ -41,7 +42,7 @@ func (a *applier) applyRegistrations(ctx context.Context) error {
 			delete(want, reg)
 			continue
 		}
-		if err := a.deregisterMaster(ctx, reg); err != nil {
+		if err := deregisterMaster(ctx, a.c, reg, a.log); err != nil {
 			a.obs.Registrations = append(a.obs.Registrations, had[i:]...)
 			return err
 		}
@@ -77,10 +78,6 @@ func (a *applier) sortRegistrations() {
 
 // deregisterMaster takes the master out of one load balancer the pool
 // registered it in.
-func (a *applier) deregisterMaster(ctx context.Context, reg Registration) error {
-	return deregisterMaster(ctx, a.c, reg, a.log)
-}
-
 func deregisterMaster(ctx context.Context, c Balancers, reg Registration, log func(string)) error {
 	log(fmt.Sprintf("deregistering the master %s from %s, where the pool registered it", reg.InstanceID, reg.Target))
 	return c.Deregister(ctx, []poolhealth.Target{{Kind: reg.Kind, ID: reg.Target, Name: reg.Target}}, []string{reg.InstanceID})
@@ -144,7 +141,7 @@ func (a *applier) masterTargetGroup(ctx context.Context) (string, error) {
 	if arn := a.obs.MasterTargetGroupARN; arn != "" {
 		if _, err := a.c.FindTargetGroup(ctx, arn); err == nil {
 			return arn, nil
-		} else if !isGone(err) {
+		} else if !notfound.Is(err) {
 			return "", err
 		}
 	}
@@ -153,7 +150,7 @@ func (a *applier) masterTargetGroup(ctx context.Context) (string, error) {
 	if err == nil {
 		return aws.ToString(found.TargetGroupArn), nil
 	}
-	if !isGone(err) {
+	if !notfound.Is(err) {
 		return "", err
 	}
 	var like *elbv2types.TargetGroup
@@ -180,7 +177,7 @@ func (a *applier) keepRule(ctx context.Context, want Rule) (string, error) {
 		return "", a.c.DeleteRule(ctx, arn)
 	}
 	existing, err := a.c.FindRule(ctx, arn, want.ListenerARN)
-	if isGone(err) {
+	if notfound.Is(err) {
 		return "", nil
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
@@ -21,7 +22,7 @@ func (a *applier) putTemplate(ctx context.Context) error {
 		switch {
 		case err == nil:
 			id = found
-		case !isGone(err):
+		case !notfound.Is(err):
 			return err
 		}
 	}
@@ -32,7 +33,7 @@ func (a *applier) putTemplate(ctx context.Context) error {
 	} else {
 		a.log(fmt.Sprintf("creating a version of launch template %s with image %s", id, spec.ImageID))
 		t, err = a.c.CreateTemplateVersion(ctx, id, spec)
-		if isGone(err) {
+		if notfound.Is(err) {
 			t, err = a.c.CreateTemplate(ctx, name, spec, a.tags)
 		}
 	}

@@ -2,6 +2,8 @@ package pool
 
 import (
 	"context"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 )
 
 // Destroy deletes what Apply made of the pool prior describes, in the
@@ -33,7 +35,7 @@ func Destroy(ctx context.Context, c Cloud, prior Prior, progress func(string)) e
 	}
 	g, err := c.FindGroup(ctx, names.Group)
 	switch {
-	case isGone(err):
+	case notfound.Is(err):
 	case err != nil:
 		return err
 	default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
@@ -38,7 +39,7 @@ func Read(ctx context.Context, c Cloud, name, templateID, version string) (Snaps
 	case err == nil && !g.Deleting:
 		s.Group = &g
 		templateID, version = g.LaunchTemplateID, g.LaunchTemplateVersion
-	case err != nil && !isGone(err):
+	case err != nil && !notfound.Is(err):
 		return s, err
 	}
 	if templateID != "" {
@@ -49,7 +50,7 @@ func Read(ctx context.Context, c Cloud, name, templateID, version string) (Snaps
 			if s.UserData, err = userdata.Parse(tmpl.Spec.UserData); err != nil {
 				return s, fmt.Errorf("launch template %s: %w", tmpl.ID, err)
 			}
-		case !isGone(err):
+		case !notfound.Is(err):
 			return s, err
 		}
 	}
