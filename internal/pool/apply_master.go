@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
@@ -134,9 +133,8 @@ func (a *applier) applyWriteRule(ctx context.Context) error {
 	return nil
 }
 
-// masterTargetGroup finds the master-only target group state holds, or the
-// one named after the pool, or creates it like the pool's first target
-// group.
+// masterTargetGroup finds the master-only target group state holds (or
+// claimNames took over), or creates it like the pool's first target group.
 func (a *applier) masterTargetGroup(ctx context.Context) (string, error) {
 	if arn := a.obs.MasterTargetGroupARN; arn != "" {
 		if _, err := a.c.FindTargetGroup(ctx, arn); err == nil {
@@ -146,13 +144,6 @@ func (a *applier) masterTargetGroup(ctx context.Context) (string, error) {
 		}
 	}
 	name := NamesFor(a.d.Name).MasterTargetGroup
-	found, err := a.c.FindTargetGroupByName(ctx, name)
-	if err == nil {
-		return aws.ToString(found.TargetGroupArn), nil
-	}
-	if !notfound.Is(err) {
-		return "", err
-	}
 	var like *elbv2types.TargetGroup
 	if len(a.d.TargetGroupARNs) > 0 {
 		tg, err := a.c.FindTargetGroup(ctx, a.d.TargetGroupARNs[0])
@@ -223,7 +214,7 @@ func (a *applier) applyAlarm(ctx context.Context) error {
 		if had && om.InstanceID == m.InstanceID && !a.tagsChanged() {
 			return nil
 		}
-		if a.tagsChanged() {
+		if a.tagsChanged() && had {
 			if err := a.c.DeleteAlarm(ctx, name); err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
+	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
@@ -23,6 +24,8 @@ type Snapshot struct {
 	InstanceIDs []string
 	Healthy     int64
 	Outdated    []string
+	// GoneTargets are load balancers the group lists that no longer exist.
+	GoneTargets []poolhealth.Target
 }
 
 // Gone tells whether nothing of the pool is left.
@@ -61,6 +64,7 @@ func Read(ctx context.Context, c Cloud, name, templateID, version string) (Snaps
 	if err != nil {
 		return s, err
 	}
+	s.GoneTargets = report.Gone
 	s.InstanceIDs = g.ServingIDs()
 	s.Healthy = int64(len(report.Healthy(s.InstanceIDs)))
 	if s.Template != nil {

@@ -2,14 +2,15 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
@@ -20,7 +21,9 @@ import (
 // read refreshes m from AWS (pool.Read), then its scaling and master
 // blocks. gone means nothing of the pool is left. agent is the sync agent
 // part of the launch template version read, nil when there is none to read.
-func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel) (gone bool, agent *syncAgentSeen, err error) {
+// What it finds deleted out of band is added to diags as a warning naming
+// the object.
+func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel, diags *diag.Diagnostics) (gone bool, agent *syncAgentSeen, err error) {
 	name := m.ID.ValueString()
 	snap, err := pool.Read(ctx, r.cloud, name, m.LaunchTemplateID.ValueString(), strconv.FormatInt(m.LaunchTemplateVersion.ValueInt64(), 10))
 	if err != nil || snap.Gone() {
@@ -31,19 +34,23 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		m.flattenTemplate(*t, snap.UserData)
 		agent = newSyncAgentSeen(t.Version, snap.UserData.SyncAgent)
 	} else {
-		tflog.Warn(ctx, "launch template of the pool no longer exists; the next apply creates a new one", map[string]any{"launch_template_id": m.LaunchTemplateID.ValueString()})
+		warnDrift(ctx, diags, name, "launch template "+m.LaunchTemplateID.ValueString()+" no longer exists", "The next apply creates a new one.")
 		m.LaunchTemplateID, m.LaunchTemplateVersion = types.StringNull(), types.Int64Null()
 	}
 	if snap.Group == nil {
-		tflog.Warn(ctx, "Auto Scaling group of the pool no longer exists; the next apply creates it again")
+		warnDrift(ctx, diags, name, "Auto Scaling group "+pool.NamesFor(name).Group+" no longer exists", "The next apply creates it again.")
 		m.clearGroup()
 	} else {
 		m.flattenGroup(ctx, r.client, snap)
-		if err := r.readScaling(ctx, m); err != nil {
+		for _, t := range snap.GoneTargets {
+			warnDrift(ctx, diags, name, fmt.Sprintf("%s %s attached to the group no longer exists", targetKind(t), t.ID),
+				"The Auto Scaling group still lists it, and no clone can register with it. Remove it from the configuration: the next apply detaches it.")
+		}
+		if err := r.readScaling(ctx, m, diags); err != nil {
 			return false, nil, err
 		}
 	}
-	return false, agent, r.readMaster(ctx, m)
+	return false, agent, r.readMaster(ctx, m, diags)
 }
 
 // flattenTemplate sets what a launch template version holds.
@@ -95,7 +102,7 @@ func (m *clonePoolResourceModel) clearGroup() {
 	}
 }
 
-func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResourceModel) error {
+func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResourceModel, diags *diag.Diagnostics) error {
 	pm := m.master()
 	if pm == nil {
 		m.MasterTargetGroupARN, m.WriteRuleARN = types.StringNull(), types.StringNull()
@@ -106,7 +113,7 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 		rule, err := r.cloud.FindRule(ctx, arn, pm.ListenerARN.ValueString())
 		switch {
 		case notfound.Is(err):
-			tflog.Warn(ctx, "write rule no longer exists; the next apply creates it again", map[string]any{"rule_arn": arn})
+			warnDrift(ctx, diags, m.ID.ValueString(), "write rule "+arn+" no longer exists", "The next apply creates it again.")
 			m.WriteRuleARN = types.StringNull()
 		case err != nil:
 			return err
@@ -117,7 +124,7 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 	}
 	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {
 		if _, err := r.cloud.FindTargetGroup(ctx, arn); notfound.Is(err) {
-			tflog.Warn(ctx, "master target group no longer exists; the next apply creates it again", map[string]any{"target_group_arn": arn})
+			warnDrift(ctx, diags, m.ID.ValueString(), "master target group "+arn+" no longer exists", "The next apply creates it again.")
 			m.MasterTargetGroupARN = types.StringNull()
 		} else if err != nil {
 			return err
@@ -127,7 +134,7 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 		a, err := r.cloud.FindAlarm(ctx, names.RecoveryAlarm)
 		switch {
 		case notfound.Is(err):
-			tflog.Warn(ctx, "recovery alarm no longer exists; the next apply creates it again", map[string]any{"alarm": names.RecoveryAlarm})
+			warnDrift(ctx, diags, m.ID.ValueString(), "recovery alarm "+names.RecoveryAlarm+" no longer exists", "The next apply creates it again.")
 			pm.RecoveryAlarm = types.BoolValue(false)
 		case err != nil:
 			return err
@@ -181,14 +188,20 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 		DisableServices:       types.ListNull(types.StringType),
 		RecoveryAlarm:         types.BoolValue(false),
 	}
-	if _, err := r.cloud.FindAlarm(ctx, names.RecoveryAlarm); err == nil {
-		pm.RecoveryAlarm = types.BoolValue(true)
+	// Only the pool's own alarm and master target group are imported with
+	// it: objects by their names that the pool did not create are left.
+	if _, tags, err := r.cloud.AlarmTags(ctx, names.RecoveryAlarm); err == nil {
+		pm.RecoveryAlarm = types.BoolValue(tags[pool.TagPool] == name)
 	} else if !notfound.Is(err) {
 		return m, err
 	}
 	tg, err := r.cloud.FindTargetGroupByName(ctx, names.MasterTargetGroup)
+	var tags map[string]string
+	if err == nil {
+		tags, err = r.cloud.TargetGroupTags(ctx, aws.ToString(tg.TargetGroupArn))
+	}
 	switch {
-	case err == nil:
+	case err == nil && tags[pool.TagPool] == name:
 		tgARN := aws.ToString(tg.TargetGroupArn)
 		m.MasterTargetGroupARN = types.StringValue(tgARN)
 		listeners, err := r.cloud.ListenersOf(ctx, tg.LoadBalancerArns)

@@ -211,11 +211,11 @@ func (r *ClonePoolResource) Create(ctx context.Context, req resource.CreateReque
 	defer cancel()
 
 	plan.ID = types.StringValue(name)
-	regs, created, err := r.converge(ctx, &plan, nil, nil)
-	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, regs)...)
+	obs, err := r.converge(ctx, &plan, nil, nil)
+	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, obs.Registrations)...)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Creating Clone Pool (%s)", name), err.Error())
-		if created {
+		if obs.GroupExists {
 			plan.settleUnknowns()
 			resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 		}
@@ -232,7 +232,7 @@ func (r *ClonePoolResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 	name := state.ID.ValueString()
 	ctx = tflog.SetField(r.client.Context(ctx), "clone_pool", name)
-	gone, agent, err := r.read(ctx, &state)
+	gone, agent, err := r.read(ctx, &state, &resp.Diagnostics)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Reading Clone Pool (%s)", name), err.Error())
 		return
@@ -266,8 +266,8 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_pool", name)
 	defer cancel()
 
-	regs, _, err := r.converge(ctx, &plan, &state, regs)
-	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, regs)...)
+	obs, err := r.converge(ctx, &plan, &state, regs)
+	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, obs.Registrations)...)
 	var failed *pool.RolloutError
 	switch {
 	case errors.As(err, &failed):
@@ -276,7 +276,7 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 		// and the clones still on an older one.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		gone, _, err := r.read(rctx, &state)
+		gone, _, err := r.read(rctx, &state, &resp.Diagnostics)
 		if err != nil || gone {
 			resp.Diagnostics.AddWarning(fmt.Sprintf("Reading Clone Pool (%s) after the failed rollout", name),
 				fmt.Sprintf("State keeps its previous values; the next refresh corrects them (%v).", err))
@@ -286,6 +286,8 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 		return
 	case err != nil:
 		resp.Diagnostics.AddError(fmt.Sprintf("Updating Clone Pool (%s)", name), err.Error())
+		state.keepCreated(obs)
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)

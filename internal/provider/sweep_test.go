@@ -147,7 +147,7 @@ func sweepTemplates(ctx context.Context, client *conns.AWSClient) error {
 		}
 		for _, lt := range page.LaunchTemplates {
 			if name := aws.ToString(lt.LaunchTemplateName); isTestName(name) {
-				if err := pool.DeleteTemplate(ctx, client.EC2, name); err != nil {
+				if err := pool.DeleteTemplate(ctx, client.EC2, aws.ToString(lt.LaunchTemplateId)); err != nil {
 					return err
 				}
 				swept("launch template", name)
