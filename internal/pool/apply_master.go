@@ -220,7 +220,7 @@ func (a *applier) applyAlarm(ctx context.Context) error {
 			}
 		}
 		a.log("putting the master's recovery alarm " + name)
-		return a.c.PutAlarm(ctx, RecoveryAlarm{Name: name, InstanceID: m.InstanceID, Action: a.d.RecoverAction}, a.tags)
+		return a.c.PutAlarm(ctx, RecoveryAlarm{Name: name, InstanceID: m.InstanceID, Action: a.d.RecoverAction, InstanceType: a.master.InstanceType}, a.tags)
 	case had:
 		return a.c.DeleteAlarm(ctx, name)
 	}

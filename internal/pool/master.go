@@ -276,6 +276,9 @@ type RecoveryAlarm struct {
 	Name       string
 	InstanceID string
 	Action     string
+	// InstanceType is the master's, named in errors: CloudWatch's refusal
+	// of the recover action names neither instance nor type.
+	InstanceType string
 }
 
 // RecoverAction is the alarm action that recovers an EC2 instance.
@@ -311,7 +314,7 @@ func ExpandAlarm(a RecoveryAlarm, tags map[string]string) *cloudwatch.PutMetricA
 // PutAlarm creates or overwrites the recovery alarm.
 func PutAlarm(ctx context.Context, client *cloudwatch.Client, a RecoveryAlarm, tags map[string]string) error {
 	if _, err := client.PutMetricAlarm(ctx, ExpandAlarm(a, tags)); err != nil {
-		return fmt.Errorf("putting recovery alarm %s: %w", a.Name, err)
+		return fmt.Errorf("putting recovery alarm %s (action %s) for the master %s, instance type %s: %w", a.Name, a.Action, a.InstanceID, a.InstanceType, err)
 	}
 	return nil
 }
