@@ -62,7 +62,13 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"are healthy in every attached load balancer; scale-in returns once retired instances are out of all of " +
 			"them. The optional `master` block serves the master too, routes write paths to it through a " +
 			"master-only target group and listener rule, tells clones the master's address, disables the " +
-			"master's services on clones and guards the master with an EC2 auto-recovery alarm.",
+			"master's services on clones and guards the master with an EC2 auto-recovery alarm.\n\n" +
+			"The pool never adopts, changes or deletes an object it did not create. Everything it creates carries " +
+			"the tag `clone:pool = NAME`; when an Auto Scaling group, launch template, master target group or alarm " +
+			"by one of its names exists without that tag, the apply fails naming it before anything is created. " +
+			"A refresh that finds one of its objects deleted or changed out of band warns naming it, and the next " +
+			"apply heals it. A target group or classic load balancer deleted while the group still lists it does " +
+			"not block refresh: remove it from the configuration and the apply detaches it.",
 		Attributes: clonePoolAttributes(),
 		Blocks: map[string]schema.Block{
 			"master":         clonePoolMasterBlock(),
