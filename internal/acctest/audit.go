@@ -103,6 +103,10 @@ func (o Orphan) String() string {
 //   - alarm: named with the prefix. SSM parameters and documents: named after
 //     a sync policy whose name starts with the prefix.
 //
+// Lifecycle hooks, scaling policies and scheduled actions have no id of
+// their own: theirs is "group/name" (SplitGroupScoped). A registration's ID
+// is the instance id, its Name says where it is registered.
+//
 // Target groups and classic ELBs are read only in the VPCs the run's
 // instances (or, for a world named with the prefix, its master) are in,
 // where alone they can be registered, plus the run's own target groups: so
@@ -346,7 +350,7 @@ func (a *auditor) hooks(ctx context.Context, group string) error {
 		return fmt.Errorf("listing lifecycle hooks of Auto Scaling group %s: %w", group, err)
 	}
 	for _, h := range out.LifecycleHooks {
-		a.add(KindLifecycleHook, group+"/"+aws.ToString(h.LifecycleHookName), aws.ToString(h.LifecycleHookName))
+		a.add(KindLifecycleHook, groupScoped(group, aws.ToString(h.LifecycleHookName)), aws.ToString(h.LifecycleHookName))
 	}
 	return nil
 }
@@ -362,7 +366,7 @@ func (a *auditor) scaling(ctx context.Context) error {
 		}
 		for _, p := range page.ScalingPolicies {
 			if name := aws.ToString(p.PolicyName); a.has(name) || a.has(aws.ToString(p.AutoScalingGroupName)) {
-				a.add(KindScalingPolicy, orName(aws.ToString(p.PolicyARN), name), name)
+				a.add(KindScalingPolicy, groupScoped(aws.ToString(p.AutoScalingGroupName), name), name)
 			}
 		}
 	}
@@ -374,11 +378,22 @@ func (a *auditor) scaling(ctx context.Context) error {
 		}
 		for _, s := range page.ScheduledUpdateGroupActions {
 			if name := aws.ToString(s.ScheduledActionName); a.has(name) || a.has(aws.ToString(s.AutoScalingGroupName)) {
-				a.add(KindScheduledAction, orName(aws.ToString(s.ScheduledActionARN), name), name)
+				a.add(KindScheduledAction, groupScoped(aws.ToString(s.AutoScalingGroupName), name), name)
 			}
 		}
 	}
 	return nil
+}
+
+// groupScoped is the id of a hook, policy or scheduled action: its group
+// and its name, "group/name"; SplitGroupScoped takes it apart.
+func groupScoped(group, name string) string { return group + "/" + name }
+
+// SplitGroupScoped returns the group and the name of a lifecycle hook,
+// scaling policy or scheduled action from its Orphan ID.
+func SplitGroupScoped(id string) (group, name string) {
+	group, name, _ = strings.Cut(id, "/")
+	return group, name
 }
 
 func orName(arn, name string) string {
