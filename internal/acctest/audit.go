@@ -8,8 +8,11 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -20,12 +23,14 @@ import (
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/imageset"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
+	"github.com/cloneserver/terraform-provider-clone/internal/wait"
 )
 
 // The kinds of object the provider creates, in the order Audit reports them.
@@ -699,4 +704,92 @@ func (a *auditor) ssm(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// CheckDestroy is a resource.TestCase CheckDestroy: it audits the runs
+// named in the state before destroy (each clone_pool's and
+// clone_sync_policy's name, each clone_image's name_prefix) and fails
+// listing every object still there.
+func CheckDestroy(s *terraform.State) error {
+	var names []string
+	for _, rs := range s.RootModule().Resources {
+		switch rs.Type {
+		case "clone_pool", "clone_sync_policy":
+			names = append(names, rs.Primary.ID)
+		case "clone_image":
+			names = append(names, rs.Primary.Attributes["name_prefix"])
+		}
+	}
+	return checkNoOrphans(context.Background(), names)
+}
+
+// CheckNoOrphans fails t listing every object Audit finds for names: the
+// end of a test that drives Terraform without resource.Test.
+func CheckNoOrphans(t testing.TB, names ...string) {
+	t.Helper()
+	if err := checkNoOrphans(context.Background(), names); err != nil {
+		t.Error(err)
+	}
+}
+
+func checkNoOrphans(ctx context.Context, names []string) error {
+	prefixes := runPrefixes(names)
+	if len(prefixes) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region()))
+	if err != nil {
+		return fmt.Errorf("loading AWS config: %w", err)
+	}
+	var left []Orphan
+	audit := func(ctx context.Context) (bool, string, error) {
+		left = nil
+		for _, p := range prefixes {
+			found, err := Audit(ctx, cfg, p)
+			if err != nil {
+				return false, "", err
+			}
+			left = append(left, found...)
+		}
+		return len(left) == 0, fmt.Sprintf("%d objects left", len(left)), nil
+	}
+	if bundledEmulator() {
+		// The emulator lists a deleted object no more: one audit decides.
+		_, _, err = audit(ctx)
+	} else {
+		// AWS may list an object briefly after its deletion.
+		waitCtx, stop := context.WithTimeout(ctx, time.Minute)
+		defer stop()
+		err = wait.For(waitCtx, wait.Options{Interval: 5 * time.Second, MaxInterval: 15 * time.Second}, audit)
+		if wait.IsTimeout(err) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if len(left) > 0 {
+		lines := make([]string, len(left))
+		for i, o := range left {
+			lines[i] = "  " + o.String()
+		}
+		return fmt.Errorf("%d objects of %s left after destroy:\n%s", len(left), strings.Join(prefixes, ", "), strings.Join(lines, "\n"))
+	}
+	return nil
+}
+
+// runPrefixes drops empty names, duplicates and names another one starts.
+func runPrefixes(names []string) []string {
+	names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "" })
+	slices.SortFunc(names, func(a, b string) int { return len(a) - len(b) })
+	var out []string
+	for _, n := range names {
+		if !slices.ContainsFunc(out, func(p string) bool { return strings.HasPrefix(n, p) }) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

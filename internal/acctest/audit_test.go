@@ -82,6 +82,19 @@ func TestOrphanTarget(t *testing.T) {
 	}
 }
 
+func TestRunPrefixes(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{nil, nil},
+		{[]string{"", ""}, nil},
+		{[]string{"tf-acc-test-b", "tf-acc-test-a", "tf-acc-test-a"}, []string{"tf-acc-test-a", "tf-acc-test-b"}},
+		{[]string{"tf-acc-test-a-img", "tf-acc-test-a"}, []string{"tf-acc-test-a"}},
+	} {
+		if got := runPrefixes(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("runPrefixes(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 func TestSortOrphans(t *testing.T) {
 	got := []Orphan{
 		{KindSSMParameter, "/b", ""}, {KindInstance, "i-2", ""}, {KindSSMParameter, "/a", ""},
