@@ -23,6 +23,7 @@ import (
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
@@ -448,12 +449,18 @@ func (a *auditor) targetGroups(ctx context.Context) error {
 	return nil
 }
 
+// elbv2Gone are the codes of an ELBv2 object deleted since it was listed:
+// another test's, deleted while this audit runs.
+var elbv2Gone = []string{"TargetGroupNotFound", "RuleNotFound", "ListenerNotFound", "LoadBalancerNotFound"}
+
+// elbv2Tags reads the tags of target groups or rules, 20 per call; one
+// deleted since it was listed has none.
 func (a *auditor) elbv2Tags(ctx context.Context, arns []string) (map[string]map[string]string, error) {
 	out := map[string]map[string]string{}
-	for batch := range slices.Chunk(arns, elbv2TagBatch) {
+	read := func(batch []string) error {
 		res, err := a.c.ELBV2.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: batch})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, d := range res.TagDescriptions {
 			m := map[string]string{}
@@ -461,6 +468,23 @@ func (a *auditor) elbv2Tags(ctx context.Context, arns []string) (map[string]map[
 				m[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
 			out[aws.ToString(d.ResourceArn)] = m
+		}
+		return nil
+	}
+	gone := func(err error) bool { return tfawserr.ErrCodeEquals(err, elbv2Gone...) }
+	for batch := range slices.Chunk(arns, elbv2TagBatch) {
+		err := read(batch)
+		if gone(err) && len(batch) > 1 {
+			// Which one went is not said: read them one by one.
+			for _, arn := range batch {
+				if err := read([]string{arn}); err != nil && !gone(err) {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if err != nil && !gone(err) {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -473,6 +497,9 @@ func (a *auditor) registrations(ctx context.Context) error {
 			continue
 		}
 		out, err := a.c.ELBV2.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg.arn)})
+		if tfawserr.ErrCodeEquals(err, elbv2Gone...) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("listing targets of target group %s: %w", tg.name, err)
 		}
@@ -588,6 +615,9 @@ func (a *auditor) listenerRules(ctx context.Context) error {
 		listeners := elbv2.NewDescribeListenersPaginator(a.c.ELBV2, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lb), PageSize: aws.Int32(400)})
 		for listeners.HasMorePages() {
 			page, err := listeners.NextPage(ctx)
+			if tfawserr.ErrCodeEquals(err, elbv2Gone...) {
+				break
+			}
 			if err != nil {
 				return fmt.Errorf("listing listeners of %s: %w", lb, err)
 			}
@@ -619,6 +649,9 @@ func (a *auditor) rules(ctx context.Context, listener string, owned map[string]b
 	pages := elbv2.NewDescribeRulesPaginator(a.c.ELBV2, &elbv2.DescribeRulesInput{ListenerArn: aws.String(listener), PageSize: aws.Int32(400)})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
+		if tfawserr.ErrCodeEquals(err, elbv2Gone...) {
+			break
+		}
 		if err != nil {
 			return nil, fmt.Errorf("listing rules of listener %s: %w", listener, err)
 		}
