@@ -104,8 +104,8 @@ func (o Orphan) String() string {
 //     target group of the run (above, or any other not seeded one named with
 //     the prefix, such as a test's extra target group).
 //   - listener rule: tagged clone:pool with the prefix, or forwarding to a
-//     target group of the run, on any load balancer a scanned target group
-//     is attached to.
+//     target group the provider made for the run, on any load balancer a
+//     scanned target group is attached to.
 //   - alarm: named with the prefix. SSM parameters and documents: named after
 //     a sync policy whose name starts with the prefix.
 //
