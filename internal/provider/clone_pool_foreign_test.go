@@ -167,6 +167,9 @@ func TestAccClonePool_foreignObjects(t *testing.T) {
 	for i, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
 			name := acctest.RandomName(8)
+			// Registered first, so it runs last: after the foreign object
+			// is deleted, nothing of the run may be left.
+			t.Cleanup(func() { acctest.CheckNoOrphans(t, name) })
 			priority := 40 + i
 			master := fmt.Sprintf(`
   master {
