@@ -68,3 +68,17 @@ func TestApplyRegistersTheMasterAgainWhereItWasDeregistered(t *testing.T) {
 	}
 }
 
+// TestApplyPutsScalingOnAGroupCreatedAgain: AWS deletes a group's scaling
+// policies and scheduled actions with it, so when the group is created
+// again after a deletion out of band (state holds no group) they are put
+// again, though the scaling block did not change.
+func TestApplyPutsScalingOnAGroupCreatedAgain(t *testing.T) {
+	f := newFakeCloud()
+	d := testDesired()
+	obs := apply(t, f, d, nil)
+	f.group = nil
+	obs.GroupExists = false
+	f.calls = nil
+	apply(t, f, d, &Prior{Desired: d, Observed: obs})
+	inOrder(t, f.calls, "CreateGroup", "PutCPUPolicy", "PutSchedule")
+}
