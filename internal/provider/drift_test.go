@@ -387,14 +387,16 @@ func jsonAt(v any, path []string) any {
 }
 
 // driftForeignRule puts a rule on the seeded listener that is no one's:
-// destroy must leave it as it is.
+// destroy must leave it as it is. It forwards to the extra target group,
+// which a load balancer then uses (on AWS, the targets of a target group
+// no listener uses are "unused").
 func driftForeignRule(ctx context.Context, t *testing.T, s *driftStack) string {
 	t.Helper()
 	out, err := s.c.ELBV2.CreateRule(ctx, &elasticloadbalancingv2.CreateRuleInput{
 		ListenerArn: aws.String(s.world.ListenerArn),
 		Priority:    aws.Int32(5),
 		Conditions:  pool.ExpandRuleConditions([]string{"/foreign/*"}),
-		Actions:     []elbv2types.Action{{Type: elbv2types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.world.TargetGroupArn)}},
+		Actions:     []elbv2types.Action{{Type: elbv2types.ActionTypeEnumForward, TargetGroupArn: aws.String(s.extraTG)}},
 		Tags:        []elbv2types.Tag{{Key: aws.String("team"), Value: aws.String("theirs")}},
 	})
 	if err != nil {
