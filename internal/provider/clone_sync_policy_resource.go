@@ -160,7 +160,8 @@ func (r *CloneSyncPolicyResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	for _, drift := range observed.Drift {
-		tflog.Warn(ctx, drift)
+		what, next, _ := strings.Cut(drift, "; ")
+		warnDrift(ctx, &resp.Diagnostics, name, what, sentence(next))
 	}
 	if err := flattenSyncObserved(ctx, observed, &state); err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
@@ -261,4 +262,12 @@ func appendSyncWarnings(diags *diag.Diagnostics, warnings []syncstore.Warning) {
 	for _, w := range warnings {
 		diags.AddWarning(w.Summary, w.Detail)
 	}
+}
+
+// sentence capitalises s and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + strings.TrimSuffix(s[1:], ".") + "."
 }
