@@ -25,6 +25,7 @@ import (
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 )
@@ -216,6 +217,9 @@ func testAccDrift(t *testing.T, group string, cases []driftCase, prepare func(ct
 	after := waitWorld(ctx, t, s, foreignRule, before)
 	if diff := before.diff(after); diff != "" {
 		t.Errorf("destroy did not restore the world as it was before the stack:\n%s", diff)
+	}
+	if err := s.nothingLeft(ctx); err != nil {
+		t.Errorf("after destroy: %s", err)
 	}
 	t.Logf("drift group %s: %d cases in %s", group, ran, time.Since(started).Round(time.Second))
 }
@@ -543,4 +547,50 @@ func (w worldSnapshot) diff(other worldSnapshot) string {
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
+}
+
+// nothingLeft checks no object of the stack outlived its destroy: images
+// and their snapshots, the sync policy's parameters and document, and the
+// pool's group, clones, launch template, scaling policy, scheduled action,
+// master target group and alarm. (Its write rule and registrations are in
+// the world's snapshot.)
+func (s *driftStack) nothingLeft(ctx context.Context) error {
+	if err := testAccCheckCloneImageDestroy(s.t)(s.state); err != nil {
+		return err
+	}
+	if err := testAccCheckCloneSyncPolicyDestroy(s.t)(s.state); err != nil {
+		return err
+	}
+	names, c := pool.NamesFor(s.name), s.c
+	for what, err := range map[string]error{
+		"Auto Scaling group " + names.Group:              func() error { _, err := pool.FindGroup(ctx, c.AutoScaling, names.Group); return err }(),
+		"launch template " + names.LaunchTemplate:        func() error { _, _, err := pool.FindTemplateByName(ctx, c.EC2, names.LaunchTemplate); return err }(),
+		"master target group " + names.MasterTargetGroup: func() error { _, err := pool.FindTargetGroupByName(ctx, c.ELBV2, names.MasterTargetGroup); return err }(),
+		"recovery alarm " + names.RecoveryAlarm:          func() error { _, err := pool.FindAlarm(ctx, c.CloudWatch, names.RecoveryAlarm); return err }(),
+		"scaling policy " + pool.CPUPolicyName(s.name): func() error {
+			_, err := pool.FindCPUPolicy(ctx, c.AutoScaling, names.Group, pool.CPUPolicyName(s.name))
+			return err
+		}(),
+	} {
+		if !notfound.Is(err) {
+			return fmt.Errorf("%s is left (%v)", what, err)
+		}
+	}
+	schedules, err := pool.ListSchedules(ctx, c.AutoScaling, names.Group, pool.ScheduleName(s.name, ""))
+	if err != nil || len(schedules) > 0 {
+		return fmt.Errorf("scheduled actions %+v are left (%v)", schedules, err)
+	}
+	out, err := c.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("tag:" + pool.TagPool), Values: []string{s.name}},
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "stopping", "stopped"}},
+	}})
+	if err != nil {
+		return err
+	}
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			return fmt.Errorf("clone %s of pool %s is left, %s", aws.ToString(i.InstanceId), s.name, i.State.Name)
+		}
+	}
+	return nil
 }
