@@ -177,8 +177,12 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 			pm.RecoveryAlarm = types.BoolValue(false)
 		case err != nil:
 			return err
-		case a.InstanceID != "":
-			pm.InstanceID = types.StringValue(a.InstanceID)
+		case a.InstanceID != pm.InstanceID.ValueString():
+			// Not the master's instance_id: that would plan a new launch
+			// template version and roll every clone to heal an alarm.
+			warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("recovery alarm %s watches instance %q, not the master %s", names.RecoveryAlarm, a.InstanceID, pm.InstanceID.ValueString()),
+				"The next apply puts it back on the master.")
+			pm.RecoveryAlarm = types.BoolValue(false)
 		}
 	}
 	return nil

@@ -59,6 +59,7 @@ func TestAccDrift_syncPolicy(t *testing.T) {
 }
 
 func driftPoolCases() []driftCase {
+	var alarmVersion string
 	return []driftCase{
 		{
 			name: "group_sizes_changed",
@@ -206,6 +207,38 @@ func driftPoolCases() []driftCase {
 			diff: []string{driftPool + ":master.0.recovery_alarm"},
 			healed: func(_ context.Context, s *driftStack) error {
 				return testAccCheckClonePoolAlarm(s.t, s.name, s.world.MasterInstanceID)(s.state)
+			},
+		},
+		{
+			// The alarm made to watch another instance (one of the clones):
+			// the apply puts it back on the master and nothing else moves.
+			name: "recovery_alarm_modified",
+			breakIt: func(ctx context.Context, s *driftStack) error {
+				alarmVersion = s.pool("launch_template_version")
+				alarm := pool.NamesFor(s.name).RecoveryAlarm
+				a, err := pool.FindAlarm(ctx, s.c.CloudWatch, alarm)
+				if err != nil {
+					return err
+				}
+				// AWS keeps an alarm's tags when PutMetricAlarm updates it; the
+				// emulator needs them again.
+				_, tags, err := pool.AlarmTags(ctx, s.c.CloudWatch, alarm)
+				if err != nil {
+					return err
+				}
+				a.InstanceID = s.pool("instance_ids.0")
+				return pool.PutAlarm(ctx, s.c.CloudWatch, a, tags)
+			},
+			warn: func(s *driftStack) string { return "recovery alarm " + pool.NamesFor(s.name).RecoveryAlarm },
+			diff: []string{driftPool + ":master.0.recovery_alarm"},
+			healed: func(ctx context.Context, s *driftStack) error {
+				if err := testAccCheckClonePoolAlarm(s.t, s.name, s.world.MasterInstanceID)(s.state); err != nil {
+					return err
+				}
+				if v := s.pool("launch_template_version"); v != alarmVersion {
+					return fmt.Errorf("the apply made launch template version %s (was %s) and rolled the clones to heal the alarm", v, alarmVersion)
+				}
+				return driftTemplateHealed(ctx, s)
 			},
 		},
 		{
