@@ -149,6 +149,13 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 		default:
 			pm.WritePaths = listOrNull(rule.PathPatterns, pm.WritePaths)
 			pm.RulePriority = types.Int64Value(rule.Priority)
+			if tg := m.MasterTargetGroupARN.ValueString(); tg != "" && rule.TargetGroupARN != tg {
+				// Cleared, the apply takes the target group over again by
+				// its ownership tag and points the rule at it.
+				warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("write rule %s forwards to %s, not the master target group %s", arn, rule.TargetGroupARN, tg),
+					"The next apply points it at the master target group again.")
+				m.MasterTargetGroupARN = types.StringNull()
+			}
 		}
 	}
 	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {

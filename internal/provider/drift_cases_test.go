@@ -87,6 +87,48 @@ func driftPoolCases() []driftCase {
 			},
 		},
 		{
+			name: "group_subnets_changed",
+			breakIt: func(ctx context.Context, s *driftStack) error {
+				_, err := s.c.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{
+					AutoScalingGroupName: aws.String(s.name), VPCZoneIdentifier: aws.String(s.world.SubnetIDs[1]),
+				})
+				return err
+			},
+			diff: []string{driftPool + ":subnet_ids"},
+			healed: func(ctx context.Context, s *driftStack) error {
+				g, err := pool.FindGroup(ctx, s.c.AutoScaling, s.name)
+				if err != nil {
+					return err
+				}
+				if got := slices.Sorted(slices.Values(g.SubnetIDs)); !slices.Equal(got, slices.Sorted(slices.Values(s.world.SubnetIDs[:2]))) {
+					return fmt.Errorf("group subnets %v, want %v", got, s.world.SubnetIDs[:2])
+				}
+				return nil
+			},
+		},
+		{
+			// Without its first-sync hook a new clone would serve before
+			// its first sync.
+			name: "first_sync_hook_deleted",
+			breakIt: func(ctx context.Context, s *driftStack) error {
+				return pool.DeleteLifecycleHook(ctx, s.c.AutoScaling, s.name, s.name+"-first-sync")
+			},
+			warn: func(s *driftStack) string { return "lifecycle hook " + s.name + "-first-sync" },
+			healed: func(ctx context.Context, s *driftStack) error {
+				out, err := s.c.AutoScaling.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{AutoScalingGroupName: aws.String(s.name)})
+				if err != nil {
+					return err
+				}
+				if len(out.LifecycleHooks) != 1 || aws.ToString(out.LifecycleHooks[0].LifecycleHookName) != s.name+"-first-sync" {
+					return fmt.Errorf("group %s has lifecycle hooks %+v, want its first-sync hook", s.name, out.LifecycleHooks)
+				}
+				return nil
+			},
+			skip: "provider bug: Read never looks at the group's first-sync lifecycle hook, so a hook deleted out of band plans " +
+				"nothing (terraform plan exits 0) and every clone launched after serves before its first sync. The fix needs a " +
+				"hook finder in pool.Cloud (cloud.go) and a DescribeLifecycleHooks in pool.Read when the pool has a sync policy",
+		},
+		{
 			name: "group_tags_changed",
 			breakIt: func(ctx context.Context, s *driftStack) error {
 				_, err := s.c.AutoScaling.CreateOrUpdateTags(ctx, &autoscaling.CreateOrUpdateTagsInput{Tags: []astypes.Tag{
@@ -182,6 +224,16 @@ func driftPoolCases() []driftCase {
 				return err
 			},
 			diff:   []string{driftPool + ":master.0.rule_priority"},
+			healed: driftWriteRuleHealed,
+		},
+		{
+			name: "write_rule_target_modified",
+			breakIt: func(ctx context.Context, s *driftStack) error {
+				return pool.ModifyRule(ctx, s.c.ELBV2, pool.Rule{
+					ARN: s.pool("write_rule_arn"), PathPatterns: driftWritePaths, TargetGroupARN: s.world.TargetGroupArn,
+				}, false)
+			},
+			warn:   func(s *driftStack) string { return "write rule " + s.pool("write_rule_arn") },
 			healed: driftWriteRuleHealed,
 		},
 		driftWriteRuleDeleted(),
