@@ -45,8 +45,9 @@ import (
 // it and nowhere else, the listener keeps its rules and nothing seeded or
 // foreign changed its tags.
 //
-// Three groups run as parallel tests, each on a stack and a world of its
-// own: TestAccDrift_pool, TestAccDrift_image, TestAccDrift_syncPolicy.
+// Four groups run as parallel tests, each on a stack and a world of its
+// own: TestAccDrift_pool, TestAccDrift_master, TestAccDrift_image and
+// TestAccDrift_syncPolicy.
 // Run one case with -run 'TestAccDrift_pool/group_deleted' (the stack is
 // still made and destroyed).
 
@@ -178,7 +179,7 @@ func testAccDrift(t *testing.T, group string, cases []driftCase, prepare func(ct
 	started := time.Now()
 
 	s := &driftStack{t: t, c: acctest.Client(t), name: acctest.RandomName(8), world: acctest.World(t, "tf-acc-test-drift-"+group)}
-	s.extraTG = testAccExtraTargetGroup(t, s.world, s.name)
+	s.extraTG = driftExtraTargetGroup(ctx, t, s)
 	foreignRule := driftForeignRule(ctx, t, s)
 	before := snapshotWorld(ctx, t, s, foreignRule)
 
@@ -388,6 +389,37 @@ func jsonAt(v any, path []string) any {
 		}
 	}
 	return v
+}
+
+// driftExtraTargetGroup is a target group of the test's, not the seed's,
+// the pool is attached to too, so that the pool registers the master
+// somewhere. It checks health and drains like the seeded one (AWS's
+// defaults, 5 checks 30 s apart, would hold every wait for healthy clones
+// half a minute).
+func driftExtraTargetGroup(ctx context.Context, t *testing.T, s *driftStack) string {
+	t.Helper()
+	name := s.name + "-x"
+	out, err := s.c.ELBV2.CreateTargetGroup(ctx, &elasticloadbalancingv2.CreateTargetGroupInput{
+		Name: aws.String(name), Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80),
+		VpcId: aws.String(s.world.VpcID), TargetType: elbv2types.TargetTypeEnumInstance,
+		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(4), HealthyThresholdCount: aws.Int32(2),
+	})
+	if err != nil {
+		t.Fatalf("creating the extra target group %s: %s", name, err)
+	}
+	arn := aws.ToString(out.TargetGroups[0].TargetGroupArn)
+	t.Cleanup(func() {
+		_, _ = s.c.ELBV2.DeleteTargetGroup(context.Background(), &elasticloadbalancingv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(arn)})
+	})
+	if _, err := s.c.ELBV2.ModifyTargetGroupAttributes(ctx, &elasticloadbalancingv2.ModifyTargetGroupAttributesInput{
+		TargetGroupArn: aws.String(arn),
+		Attributes: []elbv2types.TargetGroupAttribute{{
+			Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String(strconv.Itoa(seed.DrainSeconds)),
+		}},
+	}); err != nil {
+		t.Fatalf("setting the deregistration delay of %s: %s", name, err)
+	}
+	return arn
 }
 
 // driftForeignRule puts a rule on the seeded listener that is no one's:
