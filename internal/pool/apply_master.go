@@ -33,12 +33,19 @@ func (a *applier) applyRegistrations(ctx context.Context) error {
 			want[Registration{Kind: t.Kind, Target: t.ID, InstanceID: m.InstanceID}] = true
 		}
 	}
+	// Read clears attach_to_load_balancers in state when it finds the
+	// master out of a load balancer: then the registrations the pool made
+	// are checked again, not trusted.
+	om := a.priorMaster()
+	recheck := om != nil && !om.AttachToLoadBalancers
 	had := a.obs.Registrations
 	a.obs.Registrations = nil
 	for i, reg := range had {
 		if want[reg] {
 			a.obs.Registrations = append(a.obs.Registrations, reg)
-			delete(want, reg)
+			if !recheck {
+				delete(want, reg)
+			}
 			continue
 		}
 		if err := deregisterMaster(ctx, a.c, reg, a.log); err != nil {
@@ -66,7 +73,9 @@ func (a *applier) applyRegistrations(ctx context.Context) error {
 		if err := a.c.Register(ctx, []poolhealth.Target{th.Target}, []string{m.InstanceID}); err != nil {
 			return err
 		}
-		a.obs.Registrations = append(a.obs.Registrations, Registration{Kind: th.Target.Kind, Target: th.Target.ID, InstanceID: m.InstanceID})
+		if reg := (Registration{Kind: th.Target.Kind, Target: th.Target.ID, InstanceID: m.InstanceID}); !slices.Contains(a.obs.Registrations, reg) {
+			a.obs.Registrations = append(a.obs.Registrations, reg)
+		}
 	}
 	return nil
 }

@@ -26,6 +26,9 @@ type Snapshot struct {
 	Outdated    []string
 	// GoneTargets are load balancers the group lists that no longer exist.
 	GoneTargets []poolhealth.Target
+	// Health is the registrations of every load balancer the group lists,
+	// the master's among them.
+	Health poolhealth.Report
 }
 
 // Gone tells whether nothing of the pool is left.
@@ -64,7 +67,7 @@ func Read(ctx context.Context, c Cloud, name, templateID, version string) (Snaps
 	if err != nil {
 		return s, err
 	}
-	s.GoneTargets = report.Gone
+	s.GoneTargets, s.Health = report.Gone, report
 	s.InstanceIDs = g.ServingIDs()
 	s.Healthy = int64(len(report.Healthy(s.InstanceIDs)))
 	if s.Template != nil {

@@ -164,6 +164,12 @@ func (r *CloneImageResource) Read(ctx context.Context, req resource.ReadRequest,
 		resp.Diagnostics.AddError(fmt.Sprintf("Reading Clone Image (%s)", setID), err.Error())
 		return
 	}
+	for _, id := range prior.PreviousImageIDs {
+		if !slices.ContainsFunc(observed.History, func(img imageset.Image) bool { return img.ID == id }) {
+			warnDrift(ctx, &resp.Diagnostics, setID, "image "+id+" of previous_image_ids no longer exists",
+				"It is dropped from previous_image_ids; the next update or destroy of the set deletes the snapshots it left.")
+		}
+	}
 	current := observed.Current
 	if current.ID == "" {
 		tflog.Warn(ctx, "current image of the set no longer exists; the next apply re-bakes it",

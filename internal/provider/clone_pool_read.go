@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -15,6 +16,7 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
@@ -46,11 +48,38 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel,
 			warnDrift(ctx, diags, name, fmt.Sprintf("%s %s attached to the group no longer exists", targetKind(t), t.ID),
 				"The Auto Scaling group still lists it, and no clone can register with it. Remove it from the configuration: the next apply detaches it.")
 		}
+		readMasterRegistrations(ctx, m, snap.Health, diags)
 		if err := r.readScaling(ctx, m, diags); err != nil {
 			return false, nil, err
 		}
 	}
 	return false, agent, r.readMaster(ctx, m, diags)
+}
+
+// readMasterRegistrations clears attach_to_load_balancers when the master
+// is out of a load balancer of the group, so that the plan shows it and
+// the apply registers it there again.
+func readMasterRegistrations(ctx context.Context, m *clonePoolResourceModel, health poolhealth.Report, diags *diag.Diagnostics) {
+	pm := m.master()
+	if pm == nil || !pm.AttachToLoadBalancers.ValueBool() {
+		return
+	}
+	id := pm.InstanceID.ValueString()
+	for _, th := range health.Targets {
+		if !masterRegistered(th, id) {
+			warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("the master %s is not registered in %s %s", id, targetKind(th.Target), th.Target.ID),
+				"The next apply registers it there again.")
+			pm.AttachToLoadBalancers = types.BoolValue(false)
+		}
+	}
+}
+
+// masterRegistered tells whether the master is registered with a load
+// balancer and not leaving it. A target group no listener uses reports its
+// targets unused: they are registered all the same.
+func masterRegistered(th poolhealth.TargetHealth, id string) bool {
+	st, ok := th.Instances[id]
+	return ok && (st.Active || st.State == string(elbv2types.TargetHealthStateEnumUnused))
 }
 
 // flattenTemplate sets what a launch template version holds.
@@ -120,14 +149,31 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 		default:
 			pm.WritePaths = listOrNull(rule.PathPatterns, pm.WritePaths)
 			pm.RulePriority = types.Int64Value(rule.Priority)
+			if tg := m.MasterTargetGroupARN.ValueString(); tg != "" && rule.TargetGroupARN != tg {
+				// Cleared, the apply takes the target group over again by
+				// its ownership tag and points the rule at it.
+				warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("write rule %s forwards to %s, not the master target group %s", arn, rule.TargetGroupARN, tg),
+					"The next apply points it at the master target group again.")
+				m.MasterTargetGroupARN = types.StringNull()
+			}
 		}
 	}
 	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {
-		if _, err := r.cloud.FindTargetGroup(ctx, arn); notfound.Is(err) {
+		// One DescribeTargetHealth tells both whether the group exists
+		// and whether the master is in it.
+		report, err := r.cloud.Health(ctx, []poolhealth.Target{{Kind: poolhealth.KindTargetGroup, ID: arn, Name: names.MasterTargetGroup}})
+		switch {
+		case err != nil:
+			return err
+		case len(report.Gone) > 0:
 			warnDrift(ctx, diags, m.ID.ValueString(), "master target group "+arn+" no longer exists", "The next apply creates it again.")
 			m.MasterTargetGroupARN = types.StringNull()
-		} else if err != nil {
-			return err
+		case len(report.Targets) == 1 && !masterRegistered(report.Targets[0], pm.InstanceID.ValueString()):
+			// Cleared, the apply takes the group over again by its
+			// ownership tag and registers the master in it.
+			warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("the master %s is not registered in master target group %s", pm.InstanceID.ValueString(), arn),
+				"The next apply registers it again.")
+			m.MasterTargetGroupARN = types.StringNull()
 		}
 	}
 	if pm.RecoveryAlarm.ValueBool() {
@@ -138,8 +184,12 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 			pm.RecoveryAlarm = types.BoolValue(false)
 		case err != nil:
 			return err
-		case a.InstanceID != "":
-			pm.InstanceID = types.StringValue(a.InstanceID)
+		case a.InstanceID != pm.InstanceID.ValueString():
+			// Not the master's instance_id: that would plan a new launch
+			// template version and roll every clone to heal an alarm.
+			warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("recovery alarm %s watches instance %q, not the master %s", names.RecoveryAlarm, a.InstanceID, pm.InstanceID.ValueString()),
+				"The next apply puts it back on the master.")
+			pm.RecoveryAlarm = types.BoolValue(false)
 		}
 	}
 	return nil

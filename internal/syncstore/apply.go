@@ -167,15 +167,20 @@ func prepare(ctx context.Context, env Env, want Desired, prior *Prior) (*run, er
 	if err != nil {
 		return nil, err
 	}
+	// rebuild: the policy parameter was deleted out of band, and is
+	// written again from want; Read planned a new key, as the public key
+	// went with it.
+	rebuild := false
 	if prior != nil {
-		if r.old, err = FindRecord(ctx, env.SSM, want.Name); err != nil {
+		r.old, err = FindRecord(ctx, env.SSM, want.Name)
+		if rebuild = notfound.Is(err) && r.rotate; err != nil && !rebuild {
 			return nil, err
 		}
 	}
 	r.masterMoved = prior == nil || want.MasterInstanceID != prior.MasterInstanceID
 	r.userMoved = prior != nil && want.SSHUser != prior.SSHUser
 	address := r.old.MasterAddress
-	if r.masterMoved || want.ResolveMaster {
+	if r.masterMoved || want.ResolveMaster || rebuild {
 		if address, err = env.FindMaster(ctx, want.MasterInstanceID); err != nil {
 			return nil, err
 		}
