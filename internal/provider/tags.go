@@ -2,12 +2,14 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -16,17 +18,82 @@ import (
 
 var reservedTagKey = regexp.MustCompile(`^(?i:aws:|clone:)`)
 
-// tagsValidators rejects tag keys AWS or the provider reserve, and sizes AWS rejects.
+// AWS's tag limits, the same for every service the provider tags (EC2,
+// Auto Scaling, ELBv2, CloudWatch, SSM): keys of 1-128 and values of up to
+// 256 Unicode characters, 50 tags a resource
+// (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions).
+// maxTags leaves 10 of the 50 to the provider's own clone:* keys.
+const (
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+	maxTags        = 40
+)
+
+// tagCharsRegexp is the character set ELBv2
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Tag.html),
+// SSM (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_Tag.html)
+// and CloudWatch accept in tag keys and values: letters, digits, spaces and
+// _ . : / = + - @. Tags reach them from every resource through default_tags,
+// so the provider holds every tag to it.
+var tagCharsRegexp = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+// tagsValidators rejects what AWS refuses in a tag map: too many tags, keys
+// and values too long or with characters outside tagCharsRegexp, and keys
+// AWS or the provider reserve.
 func tagsValidators() []validator.Map {
 	return []validator.Map{
-		mapvalidator.SizeAtMost(40),
-		mapvalidator.KeysAre(
-			stringvalidator.LengthBetween(1, 128),
-			stringvalidator.RegexMatches(regexp.MustCompile(`^[^\x00-\x1f]*$`), "must not contain control characters"),
-			noReservedPrefix{},
-		),
-		mapvalidator.ValueStringsAre(stringvalidator.LengthAtMost(256)),
+		mapvalidator.SizeAtMost(maxTags),
+		mapvalidator.KeysAre(tagKeyValidator{}, noReservedPrefix{}),
+		mapvalidator.ValueStringsAre(tagValueValidator{}),
 	}
+}
+
+// tagKeyValidator and tagValueValidator check lengths in Unicode
+// characters, as AWS counts them (stringvalidator counts bytes).
+type tagKeyValidator struct{}
+
+func (tagKeyValidator) Description(context.Context) string {
+	return fmt.Sprintf("must be 1-%d characters of letters, digits, spaces and _ . : / = + - @", maxTagKeyLen)
+}
+func (v tagKeyValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v tagKeyValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := checkTagString(req.ConfigValue.ValueString(), 1, maxTagKeyLen); err != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid tag key",
+			fmt.Sprintf("Tag key %q %s: AWS allows 1-%d characters of letters, digits, spaces and _ . : / = + - @.", req.ConfigValue.ValueString(), err, maxTagKeyLen))
+	}
+}
+
+type tagValueValidator struct{}
+
+func (tagValueValidator) Description(context.Context) string {
+	return fmt.Sprintf("must be at most %d characters of letters, digits, spaces and _ . : / = + - @", maxTagValueLen)
+}
+func (v tagValueValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v tagValueValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := checkTagString(req.ConfigValue.ValueString(), 0, maxTagValueLen); err != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid tag value",
+			fmt.Sprintf("%s: tag value %q %s: AWS allows up to %d characters of letters, digits, spaces and _ . : / = + - @.", req.Path, req.ConfigValue.ValueString(), err, maxTagValueLen))
+	}
+}
+
+// checkTagString says what is wrong with a tag key or value, "" when nothing.
+func checkTagString(s string, minLen, maxLen int) string {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	case n < minLen || n > maxLen:
+		return fmt.Sprintf("has %d characters", n)
+	case !tagCharsRegexp.MatchString(s):
+		return "has characters AWS refuses in tags"
+	}
+	return ""
 }
 
 func timeoutsAttrTypes() map[string]attr.Type {
@@ -34,13 +101,21 @@ func timeoutsAttrTypes() map[string]attr.Type {
 }
 
 // plannedTagsAll is what tags_all becomes on apply: the resource's tags
-// merged over the provider's default_tags, unknown while tags are.
+// merged over the provider's default_tags, unknown while tags are, and an
+// error on tags when the merged map has more tags than AWS allows.
 func plannedTagsAll(ctx context.Context, client *conns.AWSClient, tags types.Map) (types.Map, diag.Diagnostics) {
 	if tags.IsUnknown() {
 		return types.MapUnknown(types.StringType), nil
 	}
 	own, diags := stringMap(ctx, tags)
-	return mapValue(client.AllTags(own)), diags
+	all := client.AllTags(own)
+	if len(all) > maxTags {
+		diags.AddAttributeError(path.Root("tags"), "Too many tags",
+			fmt.Sprintf("tags merged over the provider's default_tags make %d tags; the provider allows %d, AWS's limit of 50 a resource "+
+				"less 10 for the provider's own clone:* tags (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions).",
+				len(all), maxTags))
+	}
+	return mapValue(all), diags
 }
 
 // splitTags turns the tags read from AWS (without the provider's clone:*
