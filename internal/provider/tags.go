@@ -43,26 +43,33 @@ var tagCharsRegexp = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 func tagsValidators() []validator.Map {
 	return []validator.Map{
 		mapvalidator.SizeAtMost(maxTags),
-		mapvalidator.KeysAre(tagKeyValidator{}, noReservedPrefix{}),
+		mapvalidator.KeysAre(tagKeyValidator{}),
 		mapvalidator.ValueStringsAre(tagValueValidator{}),
 	}
 }
 
 // tagKeyValidator and tagValueValidator check lengths in Unicode
-// characters, as AWS counts them (stringvalidator counts bytes).
+// characters, as AWS counts them (stringvalidator counts bytes), and name
+// the tag in their errors.
 type tagKeyValidator struct{}
 
 func (tagKeyValidator) Description(context.Context) string {
-	return fmt.Sprintf("must be 1-%d characters of letters, digits, spaces and _ . : / = + - @", maxTagKeyLen)
+	return fmt.Sprintf("must be 1-%d characters of letters, digits, spaces and _ . : / = + - @, not starting with aws: or clone:", maxTagKeyLen)
 }
 func (v tagKeyValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
 func (v tagKeyValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	if err := checkTagString(req.ConfigValue.ValueString(), 1, maxTagKeyLen); err != "" {
+	key := req.ConfigValue.ValueString()
+	if reservedTagKey.MatchString(key) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Reserved tag key",
+			fmt.Sprintf("%s: tag key %q %s.", req.Path, key, noReservedPrefix{}.Description(ctx)))
+		return
+	}
+	if err := checkTagString(key, 1, maxTagKeyLen); err != "" {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid tag key",
-			fmt.Sprintf("Tag key %q %s: AWS allows 1-%d characters of letters, digits, spaces and _ . : / = + - @.", req.ConfigValue.ValueString(), err, maxTagKeyLen))
+			fmt.Sprintf("%s: tag key %q %s: AWS allows 1-%d characters of letters, digits, spaces and _ . : / = + - @.", req.Path, key, err, maxTagKeyLen))
 	}
 }
 
