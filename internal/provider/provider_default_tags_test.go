@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -13,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/acctest"
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 )
 
@@ -163,4 +166,67 @@ func (c tagsUnchanged) CheckPlan(_ context.Context, req plancheck.CheckPlanReque
 		return
 	}
 	resp.Error = fmt.Errorf("%s is not in the plan", c.addr)
+}
+
+func TestSplitTags(t *testing.T) {
+	ctx := context.Background()
+	client := &conns.AWSClient{DefaultTags: map[string]string{"owner": "infra"}}
+	cases := []struct {
+		name       string
+		all        map[string]string
+		configured types.Map
+		want       types.Map
+	}{
+		{"default tag as configured", map[string]string{"owner": "infra"}, types.MapNull(types.StringType), types.MapNull(types.StringType)},
+		{"default tag before its change", map[string]string{"owner": "platform"}, types.MapNull(types.StringType), types.MapNull(types.StringType)},
+		{"own tag beside it", map[string]string{"owner": "platform", "env": "test"}, mapValue(map[string]string{"env": "test"}), mapValue(map[string]string{"env": "test"})},
+		{"own tag over a default", map[string]string{"owner": "me"}, mapValue(map[string]string{"owner": "me"}), mapValue(map[string]string{"owner": "me"})},
+		{"tag added out of band", map[string]string{"extra": "x"}, types.MapNull(types.StringType), mapValue(map[string]string{"extra": "x"})},
+	}
+	for _, tc := range cases {
+		all, tags := splitTags(ctx, client, tc.all, tc.configured)
+		if !tags.Equal(tc.want) || !all.Equal(mapValue(tc.all)) {
+			t.Errorf("%s: tags %s, tags_all %s; want tags %s", tc.name, tags, all, tc.want)
+		}
+	}
+
+	pending := &conns.AWSClient{}
+	defaultTagsPending.Store(pending, struct{}{})
+	defer defaultTagsPending.Delete(pending)
+	prior := mapValue(map[string]string{"env": "test"})
+	if _, tags := splitTags(ctx, pending, map[string]string{"env": "test", "owner": "x"}, prior); !tags.Equal(prior) {
+		t.Errorf("with default_tags unknown, tags = %s, want the prior %s", tags, prior)
+	}
+}
+
+func TestPlannedTagsAll(t *testing.T) {
+	ctx := context.Background()
+	client := &conns.AWSClient{DefaultTags: map[string]string{"owner": "infra"}}
+	pending := &conns.AWSClient{}
+	defaultTagsPending.Store(pending, struct{}{})
+	defer defaultTagsPending.Delete(pending)
+	unknownValue := types.MapValueMust(types.StringType, map[string]attr.Value{"k": types.StringUnknown()})
+	many := map[string]string{}
+	for i := range maxTags {
+		many[fmt.Sprintf("t%d", i)] = "v"
+	}
+	cases := []struct {
+		name    string
+		client  *conns.AWSClient
+		tags    types.Map
+		unknown bool
+		errs    int
+	}{
+		{"known", client, mapValue(map[string]string{"env": "test"}), false, 0},
+		{"tags unknown", client, types.MapUnknown(types.StringType), true, 0},
+		{"a tag value unknown", client, unknownValue, true, 0},
+		{"default_tags unknown", pending, mapValue(map[string]string{"env": "test"}), true, 0},
+		{"40 own and a default", client, mapValue(many), false, 1},
+	}
+	for _, tc := range cases {
+		got, diags := plannedTagsAll(ctx, tc.client, tc.tags)
+		if got.IsUnknown() != tc.unknown || len(diags.Errors()) != tc.errs {
+			t.Errorf("%s: tags_all %s, %d errors %v; want unknown %v, %d errors", tc.name, got, len(diags.Errors()), diags, tc.unknown, tc.errs)
+		}
+	}
 }

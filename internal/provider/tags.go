@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
@@ -108,10 +109,11 @@ func timeoutsAttrTypes() map[string]attr.Type {
 }
 
 // plannedTagsAll is what tags_all becomes on apply: the resource's tags
-// merged over the provider's default_tags, unknown while tags are, and an
+// merged over the provider's default_tags. It is unknown while the tags or
+// the default_tags are not wholly known (as hashicorp/aws plans it), and an
 // error on tags when the merged map has more tags than AWS allows.
 func plannedTagsAll(ctx context.Context, client *conns.AWSClient, tags types.Map) (types.Map, diag.Diagnostics) {
-	if tags.IsUnknown() {
+	if !mapKnown(tags) || defaultTagsUnknown(client) {
 		return types.MapUnknown(types.StringType), nil
 	}
 	own, diags := stringMap(ctx, tags)
@@ -125,15 +127,45 @@ func plannedTagsAll(ctx context.Context, client *conns.AWSClient, tags types.Map
 	return mapValue(all), diags
 }
 
+// mapKnown tells whether a map and every element of it are known.
+func mapKnown(m types.Map) bool {
+	if m.IsUnknown() {
+		return false
+	}
+	for _, v := range m.Elements() {
+		if v.IsUnknown() {
+			return false
+		}
+	}
+	return true
+}
+
+// defaultTagsPending holds the clients Configure built while default_tags
+// was not known yet: a plan whose default_tags come from another resource.
+// Terraform configures the provider again with the known values before it
+// applies. conns.AWSClient has no field for it, so the provider keeps it.
+var defaultTagsPending sync.Map // *conns.AWSClient -> struct{}
+
+func defaultTagsUnknown(client *conns.AWSClient) bool {
+	_, pending := defaultTagsPending.Load(client)
+	return pending
+}
+
 // splitTags turns the tags read from AWS (without the provider's clone:*
-// keys) into tags_all and tags. A key that only default_tags sets, with the
-// same value and not in the configured tags, stays out of tags; tags stays
-// null when it was null and nothing of its own is left.
+// keys) into tags_all and tags. A key default_tags sets stays out of tags
+// unless the configured tags (prior state) hold it, whatever its value: a
+// changed default tag is a change of tags_all only, and an out-of-band
+// change of it shows as drift of tags_all. tags stays null when it was null
+// and nothing of its own is left. While default_tags are unknown, tags
+// keeps its prior value.
 func splitTags(ctx context.Context, client *conns.AWSClient, all map[string]string, configured types.Map) (tagsAll, tags types.Map) {
+	if defaultTagsUnknown(client) {
+		return mapValue(all), configured
+	}
 	inConfig, _ := stringMap(ctx, configured)
 	own := map[string]string{}
 	for k, v := range all {
-		if dv, isDefault := client.DefaultTags[k]; isDefault && dv == v {
+		if _, isDefault := client.DefaultTags[k]; isDefault {
 			if _, ok := inConfig[k]; !ok {
 				continue
 			}
