@@ -3,8 +3,8 @@ package provider
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
