@@ -106,6 +106,7 @@ func hostileCases() []hostileCase {
 		{"assume_role external_id", "assume_role {\n role_arn = " + role + "\n external_id = \"x\"\n}", dataSource, `external_id`},
 		{"assume_role source_identity", "assume_role {\n role_arn = " + role + "\n source_identity = \"a b\"\n}", dataSource, `source_identity`},
 		{"web identity token and file", "assume_role_with_web_identity {\n role_arn = " + role + "\n web_identity_token = \"t\"\n web_identity_token_file = \"/t\"\n}", dataSource, `web_identity_token`},
+		{"web identity role_arn", "assume_role_with_web_identity {\n role_arn = \"arn:aws:iam::123456789012:user/x\"\n web_identity_token = \"t\"\n}", dataSource, `role_arn`},
 		{"web identity session_name", "assume_role_with_web_identity {\n role_arn = " + role + "\n web_identity_token = \"t\"\n session_name = \"`id`\"\n}", dataSource, `session_name`},
 		{"endpoint without scheme", "", dataSource, `ec2`}, // hostileProvider puts the bad URL in
 		{"default_tags aws: key", "default_tags {\n tags = { \"aws:owner\" = \"x\" }\n}", dataSource, `Reserved tag key.*default_tags\[0\]\.tags\["aws:owner"\]`},
@@ -127,6 +128,7 @@ func hostileCases() []hostileCase {
 		{"image 41 tags", "", image("tags", hostileTags(41)), `tags.*at most 40`},
 		{"image data source set_id", "", "data \"clone_image\" \"x\" {\n  set_id = \"ami-0123456789abcdef0\"\n}", `set_id`},
 		{"image data source name_prefix", "", "data \"clone_image\" \"x\" {\n  name_prefix = \"web;reboot\"\n}", `name_prefix`},
+		{"image data source name_prefix of 129", "", "data \"clone_image\" \"x\" {\n  name_prefix = " + long(129) + "\n}", `name_prefix`},
 		{"image data source neither", "", `data "clone_image" "x" {}`, `set_id.*name_prefix`},
 
 		// clone_pool and its data source.
@@ -170,6 +172,18 @@ func hostileCases() []hostileCase {
 		{"schedule recurrence with $()", "", pool("scaling {\n schedule {\n recurrence = \"$(reboot) 22 * * *\"\n min_size = 1\n }\n}"), `recurrence`},
 		{"schedule min above max", "", pool("scaling {\n schedule {\n recurrence = \"0 22 * * *\"\n min_size = 3\n max_size = 2\n }\n}"), `schedule.*min_size \(3\) must not exceed`},
 		{"schedule without sizes", "", pool("scaling {\n schedule {\n recurrence = \"0 22 * * *\"\n }\n}"), `schedule.*at least one of min_size`},
+		{"pool subnet id", "", poolAttr("subnet_ids", `["subnet-$(id)"]`), `subnet_ids`},
+		{"pool security group id", "", pool(`security_group_ids = ["sg-0123;reboot"]`), `security_group_ids`},
+		{"pool desired_capacity -1", "", hostilePool(map[string]string{"min_size": "0"}, "desired_capacity = -1"), `desired_capacity`},
+		{"master write_paths duplicate", "", pool(hostileMaster(`write_paths = ["/a", "/a"]` + "\nlistener_arn = " + alb + "\nrule_priority = 5")), `write_paths`},
+		{"master rule_priority without write_paths", "", pool(hostileMaster("rule_priority = 5")), `write_paths`},
+		{"master listener_arn without write_paths", "", pool(hostileMaster("listener_arn = " + alb)), `write_paths`},
+		{"master disable_services duplicate", "", pool(hostileMaster(`disable_services = ["mysql", "mysql"]`)), `disable_services`},
+		{"two rolling_update blocks", "", pool("rolling_update {\n}\nrolling_update {\n}"), `rolling_update`},
+		{"two scaling blocks", "", pool("scaling {\n}\nscaling {\n}"), `scaling`},
+		{"101 schedules", "", pool("scaling {\n" + strings.Repeat("schedule {\n recurrence = \"0 22 * * *\"\n min_size = 1\n}\n", 101) + "}"), `schedule`},
+		{"schedule max_size 10001", "", pool("scaling {\n schedule {\n recurrence = \"0 22 * * *\"\n max_size = 10001\n }\n}"), `max_size`},
+		{"schedule names collide", "", pool("scaling {\n schedule {\n name = \"a\"\n recurrence = \"0 22 * * *\"\n min_size = 1\n }\n schedule {\n name = \"a\"\n recurrence = \"0 7 * * *\"\n min_size = 2\n }\n}"), `name = "a".*schedules 0 and 1 would both be named "a"`},
 		{"pool data source name", "", "data \"clone_pool\" \"x\" {\n  name = \"ab\"\n}", `Invalid Clone Pool name.*launch template`},
 
 		// clone_sync_policy: the paths and excludes that could reach a shell.
@@ -191,6 +205,8 @@ func hostileCases() []hostileCase {
 		{"sync exclude empty", "", hostileSyncPath(`"/srv/www"`, `"/var/www"`, `[""]`), `paths\[0\]\.exclude\[0\].*empty`},
 		{"sync exclude $()", "", hostileSyncPath(`"/srv/www"`, `"/var/www"`, `["$(reboot)"]`), `paths\[0\]\.exclude\[0\].*shell`},
 		{"sync exclude ;", "", hostileSyncPath(`"/srv/www"`, `"/var/www"`, `["*.log; rm -rf /"]`), `paths\[0\]\.exclude\[0\].*shell`},
+		{"sync 65 paths", "", syncAttr("paths", "["+strings.Repeat(`{ source = "/srv/www", destination = "/var/www" }, `, 65)+"]"), `paths`},
+		{"sync 101 excludes", "", hostileSyncPath(`"/srv/www"`, `"/var/www"`, "["+strings.Repeat(`"*.tmp", `, 101)+"]"), `exclude`},
 		{"sync sources share only /", "", syncAttr("paths", `[{ source = "/srv/www", destination = "/a" }, { source = "/etc/app", destination = "/b" }]`), `paths.*share no directory below /`},
 		{"sync interval 30s", "", syncAttr("interval", `"30s"`), `interval`},
 		{"sync bandwidth 3", "", syncAttr("bandwidth_limit_kbps", "3"), `bandwidth_limit_kbps`},
