@@ -168,6 +168,10 @@ func (r *ClonePoolResource) planTemplateVersion(ctx context.Context, private pri
 		plan.LaunchTemplateVersion = state.LaunchTemplateVersion
 	}
 	if plan.LaunchTemplateVersion.IsUnknown() {
+		if state.LaunchTemplateID.IsNull() {
+			// The template was deleted out of band: the apply makes a new one.
+			plan.LaunchTemplateID = types.StringUnknown()
+		}
 		r.checkUserDataFits(ctx, plan, agent, diags)
 	}
 	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 {

@@ -382,11 +382,6 @@ func allDriftPoolCases() []driftCase {
 			},
 			warn:   func(s *driftStack) string { return "launch template " + s.pool("launch_template_id") },
 			healed: driftTemplateHealed,
-			skip: "provider bug: Read nulls launch_template_id when the launch template is gone, and its UseStateForUnknown " +
-				"plan modifier (clone_pool_schema.go) plans that null (framework v1.19 copies a null state), so the apply that " +
-				"creates a new template fails: \"Provider produced inconsistent result after apply: .launch_template_id: was null, " +
-				"but now ...\". Fix: stringplanmodifier.UseNonNullStateForUnknown on launch_template_id, or plan it unknown in " +
-				"planComputedFromState (clone_pool_resource.go) when state has none",
 		},
 		{
 			// AWS deletes a group's scaling policies and scheduled actions

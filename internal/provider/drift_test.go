@@ -222,6 +222,7 @@ func testAccDrift(t *testing.T, group string, cases []driftCase, prepare func(ct
 	if err := s.nothingLeft(ctx); err != nil {
 		t.Errorf("after destroy: %s", err)
 	}
+	acctest.CheckNoOrphans(t, s.name)
 	t.Logf("drift group %s: %d cases in %s", group, ran, time.Since(started).Round(time.Second))
 }
 
