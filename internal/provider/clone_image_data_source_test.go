@@ -67,6 +67,7 @@ func TestAccCloneImageDataSource_noMatch(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckDestroy,
 		Steps: []resource.TestStep{{
 			Config:      fmt.Sprintf("data \"clone_image\" \"x\" {\n  name_prefix = %q\n}\n", acctest.RandomName(8)),
 			ExpectError: regexp.MustCompile(`No matching Clone Image`),

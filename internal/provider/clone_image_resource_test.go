@@ -400,7 +400,7 @@ func testAccCheckCloneImageDestroy(t *testing.T) resource.TestCheckFunc {
 				return fmt.Errorf("image set %s still has snapshots after destroy: %v", rs.Primary.ID, snaps)
 			}
 		}
-		return nil
+		return acctest.CheckDestroy(s)
 	}
 }
 

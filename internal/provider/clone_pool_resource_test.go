@@ -681,6 +681,6 @@ func testAccCheckClonePoolDestroy(t *testing.T, world *seed.World) resource.Test
 				return fmt.Errorf("listener %s has %d rules after destroy, want only the default", world.ListenerArn, len(rules.Rules))
 			}
 		}
-		return nil
+		return acctest.CheckDestroy(s)
 	}
 }

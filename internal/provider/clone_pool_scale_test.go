@@ -106,6 +106,7 @@ func scaleSequence(t *testing.T, world *seed.World, n int) []scaleStep {
 	}
 	run("destroy", n, 0, "destroy", "-auto-approve")
 	destroyed = true
+	acctest.CheckNoOrphans(t, name)
 	return steps
 }
 

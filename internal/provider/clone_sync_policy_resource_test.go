@@ -746,7 +746,7 @@ func testAccCheckCloneSyncPolicyDestroy(t *testing.T) resource.TestCheckFunc {
 				return fmt.Errorf("sync policy %s: document %s remains after destroy (%v)", name, n.Document, err)
 			}
 		}
-		return nil
+		return acctest.CheckDestroy(s)
 	}
 }
 

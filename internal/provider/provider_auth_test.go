@@ -181,6 +181,7 @@ data "clone_image" "c" {
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             acctest.CheckDestroy,
 		Steps: []resource.TestStep{{
 			Config:      cfg,
 			ExpectError: regexp.MustCompile(`(?s)Invalid AWS credentials or configuration for the clone provider.*InvalidClientTokenId`),
