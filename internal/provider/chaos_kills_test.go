@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,10 +181,14 @@ func (tr *chaosTrial) runStep(ctx context.Context, t *testing.T, step chaosStep)
 	started := len(tr.proxy.Calls())
 	out := tr.tf.mustRun(ctx, step.exit, chaosCommand(step)...)
 	t.Logf("phase %s: %d AWS calls", step.phase, len(tr.proxy.Calls())-started)
-	if step.phase == phaseRollback && !strings.Contains(out, "rolled back") {
+	if step.phase == phaseRollback && !rolledBack.MatchString(out) {
 		t.Errorf("phase %s: the failed rollout should say it rolled back:\n%s", step.phase, out)
 	}
 }
+
+// rolledBack finds the failed rollout's report that it rolled back, which
+// terraform may wrap across lines.
+var rolledBack = regexp.MustCompile(`rolled\s+back`)
 
 // prepare writes the step's variables and programs the clone stand-in:
 // in the rollback phase no new clone ever finishes its first sync.
