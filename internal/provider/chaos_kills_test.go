@@ -104,6 +104,7 @@ func TestChaosKills(t *testing.T) {
 	for i, phase := range phases {
 		trial := chaosTrial{
 			index:        i,
+			seed:         seedValue,
 			phase:        phase,
 			rng:          rand.New(rand.NewPCG(seedValue, uint64(i)+1)),
 			killRecovery: killRecovery[i],
@@ -119,6 +120,7 @@ func TestChaosKills(t *testing.T) {
 
 type chaosTrial struct {
 	index        int
+	seed         uint64
 	phase        string
 	rng          *rand.Rand
 	killRecovery bool
@@ -168,7 +170,7 @@ func (tr *chaosTrial) run(ctx context.Context, t *testing.T, cli *terraformCLI) 
 	tr.tf.mustRun(ctx, 0, "apply", "-auto-approve")
 	if err := chaosConverged(ctx, t, tr.tf, tr.name, tr.world, last.desired); err != nil {
 		t.Errorf("trial %d (seed %d, phase %s, name %s): the recovering apply did not converge: %s",
-			tr.index, chaosSeed(t), tr.phase, tr.name, err)
+			tr.index, tr.seed, tr.phase, tr.name, err)
 	}
 	tr.tf.mustRun(ctx, 0, "destroy", "-auto-approve")
 	orphans = chaosAudit(ctx, t, tr.name)
