@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -198,4 +200,104 @@ func writeFault(w http.ResponseWriter, service string, f Fault) {
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
 <ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>`, f.Code, msg)
 	}
+}
+
+// Chaos is a seeded random fault rule for a Proxy: every call is first held
+// for Latency, then throttled with probability Throttle or answered with a
+// server error with probability ServerError, each as the called service
+// answers on AWS; the rest is forwarded. It counts what it injected by
+// error code. The same seed and the same sequence of calls give the same
+// faults.
+type Chaos struct {
+	Throttle    float64
+	ServerError float64
+	Latency     time.Duration
+
+	mu       sync.Mutex
+	rng      *rand.Rand
+	calls    int
+	injected map[string]int
+}
+
+// NewChaos returns a Chaos rule drawing from seed; install it with
+// proxy.SetRule(chaos.Rule).
+func NewChaos(seed uint64, throttle, serverError float64, latency time.Duration) *Chaos {
+	return &Chaos{
+		Throttle:    throttle,
+		ServerError: serverError,
+		Latency:     latency,
+		rng:         rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		injected:    map[string]int{},
+	}
+}
+
+// Rule decides the fate of one call.
+func (c *Chaos) Rule(call Call) *Fault {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	f := Fault{Delay: c.Latency}
+	switch r := c.rng.Float64(); {
+	case r < c.Throttle:
+		f.Status, f.Code = ThrottlingError(call.Service)
+	case r < c.Throttle+c.ServerError:
+		f.Status, f.Code = ServerError(call.Service, c.rng.IntN(2) == 0)
+	}
+	if f.Code != "" {
+		c.injected[f.Code]++
+	}
+	if f.Code == "" && f.Delay == 0 {
+		return nil
+	}
+	return &f
+}
+
+// Calls returns how many calls the rule has decided.
+func (c *Chaos) Calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// Injected returns the faults answered so far by error code.
+func (c *Chaos) Injected() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.injected)
+}
+
+// ThrottlingError is the status and code with which service refuses a call
+// over its request rate: EC2's RequestLimitExceeded (a 503, "Request
+// throttling for the Amazon EC2 API"), SSM's ThrottlingException (JSON
+// protocol, 400), and the Query APIs' Throttling (Auto Scaling, Elastic Load
+// Balancing, CloudWatch, STS: "Rate exceeded", 400).
+func ThrottlingError(service string) (status int, code string) {
+	switch service {
+	case "ec2":
+		return http.StatusServiceUnavailable, "RequestLimitExceeded"
+	case "ssm":
+		return http.StatusBadRequest, "ThrottlingException"
+	}
+	return http.StatusBadRequest, "Throttling"
+}
+
+// ServerError is the status and code of a server-side failure of service:
+// an internal error (500) or, when unavailable, a temporary failure (503),
+// named as in the service's error reference (EC2 InternalError and
+// Unavailable, SSM InternalServerError, the Query APIs' common errors
+// InternalFailure and ServiceUnavailable).
+func ServerError(service string, unavailable bool) (status int, code string) {
+	switch {
+	case service == "ec2" && unavailable:
+		return http.StatusServiceUnavailable, "Unavailable"
+	case service == "ec2":
+		return http.StatusInternalServerError, "InternalError"
+	case service == "ssm" && unavailable:
+		return http.StatusServiceUnavailable, "ServiceUnavailable"
+	case service == "ssm":
+		return http.StatusInternalServerError, "InternalServerError"
+	case unavailable:
+		return http.StatusServiceUnavailable, "ServiceUnavailable"
+	}
+	return http.StatusInternalServerError, "InternalFailure"
 }
