@@ -11,10 +11,7 @@ status=0
 # Acceptance tests spend most of their time waiting on the strict test
 # cloud's clock (launches, health warm-up, draining), not on the CPU: run
 # more of them at once than there are cores.
-# The drift table and hostile-input tests belong to `make chaos` (with the
-# kills and faults), which CI runs after this: they are not run twice.
-TF_ACC=1 go test -count=1 -v -timeout "${TEST_TIMEOUT:-60m}" -parallel "${TEST_PARALLEL:-4}" \
-  -skip '^(TestAccDrift|TestAccHostileInput)' ./... > "$log" 2>&1 || status=$?
+TF_ACC=1 go test -count=1 -v -timeout "${TEST_TIMEOUT:-60m}" -parallel "${TEST_PARALLEL:-4}" ./... > "$log" 2>&1 || status=$?
 
 grep -E '^(--- (PASS|FAIL|SKIP)|ok  |FAIL|panic:)' "$log" || true
 pass=$(grep -cE '^--- PASS: TestAcc' "$log" || true)
