@@ -489,8 +489,13 @@ func (r *runObjects) delete(ctx context.Context, c *conns.AWSClient) error {
 		pool.DeletePolicy(ctx, c.AutoScaling, r.prefix, pool.CPUPolicyName(r.prefix)),
 		pool.DeleteSchedule(ctx, c.AutoScaling, r.prefix, pool.ScheduleName(r.prefix, "night")),
 		pool.DeleteGroup(ctx, c.AutoScaling, c.EC2, r.prefix, nil),
-		pool.DeleteTemplate(ctx, c.EC2, r.prefix),
 	)
+	// DeleteTemplate takes the template's id.
+	if id, _, err := pool.FindTemplateByName(ctx, c.EC2, r.prefix); err == nil {
+		errs = append(errs, pool.DeleteTemplate(ctx, c.EC2, id))
+	} else if !notfound.Is(err) {
+		errs = append(errs, err)
+	}
 	for _, tg := range []string{r.masterTG, r.extraTG} {
 		if tg == "" {
 			continue
