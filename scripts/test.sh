@@ -11,7 +11,7 @@ status=0
 # Acceptance tests spend most of their time waiting on the strict test
 # cloud's clock (launches, health warm-up, draining), not on the CPU: run
 # more of them at once than there are cores.
-TF_ACC=1 go test -count=1 -v -timeout "${TEST_TIMEOUT:-60m}" -parallel "${TEST_PARALLEL:-4}" ./... > "$log" 2>&1 || status=$?
+TF_ACC=1 go test -count=1 -v -timeout "${TEST_TIMEOUT:-80m}" -parallel "${TEST_PARALLEL:-4}" ./... > "$log" 2>&1 || status=$?
 
 grep -E '^(--- (PASS|FAIL|SKIP)|ok  |FAIL|panic:)' "$log" || true
 pass=$(grep -cE '^--- PASS: TestAcc' "$log" || true)
