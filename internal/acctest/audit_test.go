@@ -133,8 +133,8 @@ func TestAccAudit_everyKind(t *testing.T) {
 	if err := run.create(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	auditUntil(ctx, t, cfg, run.prefix, "every kind but lifecycle hook", func(o []Orphan) bool {
-		return len(missingKinds(o, KindLifecycleHook)) == 0
+	auditUntil(ctx, t, cfg, run.prefix, "every kind but lifecycle hook, the clone in every load balancer", func(o []Orphan) bool {
+		return len(missingKinds(o, KindLifecycleHook)) == 0 && len(run.cloneRegistrations(o)) == 3
 	})
 	// The clone is in service: a launch hook now changes nothing.
 	if err := run.createHook(ctx, c); err != nil {
@@ -477,6 +477,30 @@ func (r *runObjects) checkFound(t *testing.T, got []Orphan) {
 			t.Errorf("Audit misses the master registered in the run's target group %s", tg)
 		}
 	}
+	want := slices.Sorted(slices.Values([]string{
+		"in classic ELB " + r.world.ClassicELBName, "in target group " + r.world.TargetGroupName, "in target group " + r.masterTGName,
+	}))
+	if where := r.cloneRegistrations(got); !slices.Equal(slices.Sorted(slices.Values(where)), want) {
+		t.Errorf("Audit finds the clone registered %q, want %q", where, want)
+	}
+}
+
+// cloneRegistrations lists where the audit found the run's clone
+// registered.
+func (r *runObjects) cloneRegistrations(found []Orphan) []string {
+	var clone string
+	for _, o := range found {
+		if o.Kind == KindInstance {
+			clone = o.ID
+		}
+	}
+	var out []string
+	for _, o := range found {
+		if o.Kind == KindTargetRegistration && o.ID == clone {
+			out = append(out, o.Name)
+		}
+	}
+	return out
 }
 
 // delete removes every object in an order AWS accepts; missing ones are fine.
