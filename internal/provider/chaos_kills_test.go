@@ -73,12 +73,12 @@ var chaosLifecycle = []chaosStep{
 // many calls at least must be made in the phase (measured on the strict
 // emulator; a phase that ends earlier fails the trial and says so).
 var chaosKillBefore = map[string]int{
-	phaseCreate:   60,
-	phaseRebake:   40,
-	phaseScale:    20,
-	phaseRollback: 30,
-	phaseDestroy:  30,
-	"recovery":    15,
+	phaseCreate:   55,  // 62-65 calls
+	phaseRebake:   100, // 110
+	phaseScale:    45,  // 51
+	phaseRollback: 70,  // 80
+	phaseDestroy:  45,  // about 50
+	"recovery":    15,  // its refresh alone makes more
 }
 
 // TestChaosKills SIGKILLs terraform (and the provider plugin) at a seeded
@@ -157,7 +157,7 @@ func (tr *chaosTrial) run(ctx context.Context, t *testing.T, cli *terraformCLI) 
 			continue
 		}
 		n := 1 + tr.rng.IntN(chaosKillBefore[step.phase])
-		tr.prepare(t, step)
+		tr.prepare(t, step, false)
 		killed = append(killed, fmt.Sprintf("phase %s at %s", step.phase, tr.killAt(ctx, t, n, chaosCommand(step)...)))
 		kills++
 		break
@@ -167,7 +167,7 @@ func (tr *chaosTrial) run(ctx context.Context, t *testing.T, cli *terraformCLI) 
 	// applied (after a killed destroy, the configuration is still there),
 	// with the patient health timeout.
 	last.healthTimeout = chaosHealthTimeout
-	tr.prepare(t, last)
+	tr.prepare(t, last, true)
 	if tr.killRecovery {
 		m := 1 + tr.rng.IntN(chaosKillBefore["recovery"])
 		killed = append(killed, "the recovering apply at "+tr.killAt(ctx, t, m, "apply", "-auto-approve"))
@@ -194,7 +194,7 @@ func (tr *chaosTrial) run(ctx context.Context, t *testing.T, cli *terraformCLI) 
 // runStep runs one phase to its end and checks how it ended.
 func (tr *chaosTrial) runStep(ctx context.Context, t *testing.T, step chaosStep) {
 	t.Helper()
-	tr.prepare(t, step)
+	tr.prepare(t, step, false)
 	started := len(tr.proxy.Calls())
 	out := tr.tf.mustRun(ctx, step.exit, chaosCommand(step)...)
 	t.Logf("phase %s: %d AWS calls", step.phase, len(tr.proxy.Calls())-started)
@@ -208,12 +208,13 @@ func (tr *chaosTrial) runStep(ctx context.Context, t *testing.T, step chaosStep)
 var rolledBack = regexp.MustCompile(`rolled\s+back`)
 
 // prepare writes the step's variables and programs the clone stand-in:
-// in the rollback phase no new clone ever finishes its first sync.
-func (tr *chaosTrial) prepare(t *testing.T, step chaosStep) {
+// in the rollback phase (but for the recovery) no new clone ever finishes
+// its first sync.
+func (tr *chaosTrial) prepare(t *testing.T, step chaosStep, recovery bool) {
 	t.Helper()
 	chaosWriteVars(t, tr.tf, step)
 	standIn := emulator.StandIn{Group: tr.name, Result: "CONTINUE", DelaySeconds: 5}
-	if step.phase == phaseRollback {
+	if step.phase == phaseRollback && !recovery {
 		standIn.Result = "NEVER"
 	}
 	acctest.StandIn(t, standIn)
