@@ -28,14 +28,23 @@ runs=${BENCH_RUNS:-3}
 scale_cmd="CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=\$PWD/.cache/bench-scale.jsonl TF_ACC=1 go test ./internal/provider/ -run '^TestBenchClonePoolScale\$' -count=1 -timeout 600m -v"
 mkdir -p .cache
 scale_started=$(date +%s)
-if ! CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=$PWD/.cache/bench-scale.jsonl TF_ACC=1 \
+scale_file=.cache/bench-scale.jsonl
+if [ -n "${BENCH_SCALE_FROM:-}" ]; then
+  # BENCHMARKS.md from a scale run already recorded (its JSON lines),
+  # without running the 1,000-clone life again (about 90 minutes).
+  scale_file=$BENCH_SCALE_FROM
+elif ! CLONE_BENCH_SIZES=$sizes CLONE_BENCH_RUNS=$runs CLONE_BENCH_OUT=$PWD/.cache/bench-scale.jsonl TF_ACC=1 \
   go test ./internal/provider/ -run '^TestBenchClonePoolScale$' -count=1 -timeout 600m -v > .cache/bench-scale.log 2>&1; then
   grep -E '^\s*(--- FAIL|clone_pool_scale_test|.*Error)' .cache/bench-scale.log | tail -40 >&2
   echo "the pool scale benchmark failed; full log: .cache/bench-scale.log" >&2
   exit 1
 fi
 scale_minutes=$(( ($(date +%s) - scale_started + 59) / 60 ))
-scale=$(python3 scripts/bench_table.py .cache/bench-scale.jsonl)
+scale_note="this run took $scale_minutes minutes"
+if [ -n "${BENCH_SCALE_FROM:-}" ]; then
+  scale_note="recorded $(date -u -r "$scale_file" +%Y-%m-%d) and reused with BENCH_SCALE_FROM"
+fi
+scale=$(python3 scripts/bench_table.py "$scale_file")
 
 {
   echo "# Benchmarks"
@@ -77,7 +86,7 @@ scale=$(python3 scripts/bench_table.py .cache/bench-scale.jsonl)
   echo
   echo "Each step is one terraform command, refresh included, as a user runs it, against the bundled"
   echo "emulator with its strict layer at time scale 0.2, the provider's calls counted by the recording"
-  echo "proxy; median of $runs runs (this run took $scale_minutes minutes). The steps: create; plan (empty);"
+  echo "proxy; median of $runs runs ($scale_note). The steps: create; plan (empty);"
   echo "scale-in to half (-50 %); scale-out back (+100 %); rollout onto a re-baked image with"
   echo "batch_size = 25 % (4 batches, min_healthy_percent 100, a sampler checking healthy capacity never"
   echo "falls below desired); destroy. raw-describe is the emulator's own time for the describe calls of a"

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/imageset"
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
@@ -132,14 +133,14 @@ func TestAccAudit_everyKind(t *testing.T) {
 	if err := run.create(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	got := auditUntil(ctx, t, cfg, run.prefix, "every kind but lifecycle hook", func(o []Orphan) bool {
+	auditUntil(ctx, t, cfg, run.prefix, "every kind but lifecycle hook", func(o []Orphan) bool {
 		return len(missingKinds(o, KindLifecycleHook)) == 0
 	})
 	// The clone is in service: a launch hook now changes nothing.
 	if err := run.createHook(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	got = auditUntil(ctx, t, cfg, run.prefix, "every kind", func(o []Orphan) bool { return len(missingKinds(o)) == 0 })
+	got := auditUntil(ctx, t, cfg, run.prefix, "every kind", func(o []Orphan) bool { return len(missingKinds(o)) == 0 })
 	t.Logf("audit of %s found %d objects:\n%s", run.prefix, len(got), orphanLines(got))
 	run.checkFound(t, got)
 	countAuditCalls(ctx, t, cfg, run.prefix)
@@ -308,8 +309,12 @@ func waitImage(ctx context.Context, c *conns.AWSClient, id string) (imageset.Ima
 	var img imageset.Image
 	err := wait.For(ctx, wait.Options{Interval: time.Second}, func(ctx context.Context) (bool, string, error) {
 		found, err := imageset.FindImage(ctx, c.EC2, id)
+		if notfound.Is(err) {
+			// A new image is briefly not found (eventual consistency).
+			return false, "not yet visible", nil
+		}
 		if err != nil {
-			return false, err.Error(), nil
+			return false, "", err
 		}
 		img = found
 		return found.State == string(ec2types.ImageStateAvailable) && len(found.SnapshotIDs) > 0, found.State, nil

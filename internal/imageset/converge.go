@@ -24,6 +24,9 @@ type Desired struct {
 	Rebake bool
 	// Progress, when set, receives a line for each step and state change.
 	Progress func(string)
+	// InUse, when set, tells who still uses each of the images given
+	// (Users); pruning keeps those that have users.
+	InUse func(ctx context.Context, imageIDs []string) (map[string][]string, error)
 }
 
 // Prior is what the last apply recorded of the set.
@@ -39,6 +42,9 @@ type Observed struct {
 	// Current is the zero Image when Observe found the current image gone.
 	Current Image
 	History []Image
+	// InUse are the images of the history kept beyond RetainPrevious
+	// because something still uses them, with their users.
+	InUse map[string][]string
 }
 
 // HistoryIDs lists the ids of the history, in order.
@@ -81,7 +87,9 @@ func (o Observed) set(id string) Set {
 //  5. Only then is the history beyond want.RetainPrevious pruned. The
 //     current image (new or not) and the first RetainPrevious images of the
 //     history are never pruned; each pruned image is deregistered before
-//     its snapshots are deleted.
+//     its snapshots are deleted. An image beyond them that an instance or
+//     an Auto Scaling group still uses (want.InUse) is kept too, and
+//     reported in Observed.InUse; a later Converge prunes it once unused.
 //  6. Last, snapshots tagged with the set that no kept image uses (left by
 //     an out-of-band deregistration or a failed run) are deleted.
 //
@@ -117,11 +125,11 @@ func Converge(ctx context.Context, api API, want Desired, prior *Prior) (Observe
 	if !haveCurrent {
 		return Observed{}, fmt.Errorf("the current image is gone and no re-bake was asked for: %w", notfound.New("image", prior.ImageID))
 	}
-	kept, err := prune(ctx, api, history, want.RetainPrevious, want.Progress)
+	kept, inUse, err := prune(ctx, api, history, want)
 	if err != nil {
 		return Observed{}, fmt.Errorf("pruning image history: %w", err)
 	}
-	out := Observed{Current: current, History: kept}
+	out := Observed{Current: current, History: kept, InUse: inUse}
 	if err := deleteLeftoverSnapshots(ctx, api, out.set(want.SetID), want.Progress); err != nil {
 		return Observed{}, err
 	}

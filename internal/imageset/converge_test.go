@@ -152,6 +152,64 @@ func TestConvergeNeverPrunesCurrentOrKept(t *testing.T) {
 	}
 }
 
+// TestConvergeKeepsImagesInUse: an image beyond retain_previous that an
+// instance or a group still uses is kept and reported with its users; a
+// later Converge prunes it once nothing uses it.
+func TestConvergeKeepsImagesInUse(t *testing.T) {
+	f := newFake(t)
+	prior := seedSet(f, 3, nil) // current, then two in the history
+	pinned := prior.PreviousImageIDs[1]
+	users := map[string][]string{pinned: {"Auto Scaling group shop (launch template lt-1 version 1)"}}
+	var asked []string
+	want := desired(true, 1, nil)
+	want.InUse = func(_ context.Context, ids []string) (map[string][]string, error) {
+		asked = append(asked, ids...)
+		out := map[string][]string{}
+		for _, id := range ids {
+			if u, ok := users[id]; ok {
+				out[id] = u
+			}
+		}
+		return out, nil
+	}
+	got, err := Converge(testContext(t), f, want, &prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// History was [old current, previous[0], pinned]; retain 1 keeps the
+	// old current, previous[0] is pruned, pinned is kept for its user.
+	if wantHist := []string{prior.ImageID, pinned}; !slices.Equal(got.HistoryIDs(), wantHist) {
+		t.Errorf("history %v, want %v", got.HistoryIDs(), wantHist)
+	}
+	if !slices.Equal(asked, prior.PreviousImageIDs) {
+		t.Errorf("asked about %v, want only the images beyond retain_previous %v", asked, prior.PreviousImageIDs)
+	}
+	if !slices.Equal(got.InUse[pinned], users[pinned]) || len(got.InUse) != 1 {
+		t.Errorf("InUse = %v, want %s with its user", got.InUse, pinned)
+	}
+	for _, c := range f.mutations() {
+		if slices.Contains(c.IDs, pinned) {
+			t.Errorf("%v touched the image in use", c)
+		}
+	}
+	f.checkNothingOrphaned(t, testSetID, got)
+
+	// Once unused, the next Converge prunes it.
+	delete(users, pinned)
+	next := Prior{ImageID: got.Current.ID, PreviousImageIDs: got.HistoryIDs()}
+	want.Rebake, asked = false, nil
+	again, err := Converge(testContext(t), f, want, &next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.InUse) != 0 || slices.Contains(again.HistoryIDs(), pinned) {
+		t.Errorf("after its user went: history %v, in use %v; want %s pruned", again.HistoryIDs(), again.InUse, pinned)
+	}
+	if !slices.Equal(asked, []string{pinned}) {
+		t.Errorf("asked about %v, want %s", asked, pinned)
+	}
+}
+
 // TestConvergeDeletesSnapshotsAfterTheirImage: a pruned image is
 // deregistered before any of its snapshots is deleted.
 func TestConvergeDeletesSnapshotsAfterTheirImage(t *testing.T) {

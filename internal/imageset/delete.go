@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,17 +85,39 @@ func deleteSnapshots(ctx context.Context, api API, ids []string) error {
 
 // prune deletes the images of history beyond the first keep, in history
 // order, and returns what it kept.
-func prune(ctx context.Context, api API, history []Image, keep int, progress func(string)) ([]Image, error) {
+func prune(ctx context.Context, api API, history []Image, want Desired) (kept []Image, inUse map[string][]string, err error) {
+	keep := want.RetainPrevious
 	if len(history) <= keep {
-		return history, nil
+		return history, nil, nil
 	}
-	for _, img := range history[keep:] {
-		report(progress, "pruning image %s and its snapshots %v", img.ID, img.SnapshotIDs)
-		if err := Delete(ctx, api, img); err != nil {
-			return nil, err
+	kept = slices.Clone(history[:keep])
+	beyond := history[keep:]
+	users := map[string][]string{}
+	if want.InUse != nil {
+		ids := make([]string, len(beyond))
+		for i, img := range beyond {
+			ids[i] = img.ID
+		}
+		if users, err = want.InUse(ctx, ids); err != nil {
+			return nil, nil, fmt.Errorf("finding who still uses images %v: %w", ids, err)
 		}
 	}
-	return history[:keep], nil
+	for _, img := range beyond {
+		if u := users[img.ID]; len(u) > 0 {
+			report(want.Progress, "keeping image %s beyond retain_previous: still used by %s", img.ID, strings.Join(u, ", "))
+			kept = append(kept, img)
+			if inUse == nil {
+				inUse = map[string][]string{}
+			}
+			inUse[img.ID] = u
+			continue
+		}
+		report(want.Progress, "pruning image %s and its snapshots %v", img.ID, img.SnapshotIDs)
+		if err := Delete(ctx, api, img); err != nil {
+			return nil, nil, err
+		}
+	}
+	return kept, inUse, nil
 }
 
 // deleteLeftoverSnapshots deletes the snapshots tagged with the set that no

@@ -22,6 +22,9 @@ const (
 // nil on create. Logs go to progress.
 //
 // The order, each step a rule the unit tests hold:
+//  0. the names of the objects the pool is about to create are claimed:
+//     an object by such a name that the pool did not create is a
+//     ForeignError before anything is changed (claimNames);
 //  1. the launch template version, before the group that launches it;
 //  2. the group: created with its first-sync hook in its creation call,
 //     or updated — a rollout first (the fleet puts or deletes the hook
@@ -65,6 +68,9 @@ func logger(progress func(string)) func(string) {
 }
 
 func (a *applier) apply(ctx context.Context) error {
+	if err := a.claimNames(ctx); err != nil {
+		return err
+	}
 	if m := a.d.Master; m != nil {
 		found, err := a.c.FindMaster(ctx, m.InstanceID)
 		if err != nil {

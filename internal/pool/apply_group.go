@@ -29,12 +29,22 @@ func (a *applier) applyGroup(ctx context.Context) error {
 		return err
 	}
 	a.obs.GroupExists = true
-	if a.prior != nil && d.ScalingOwnsCapacity {
+	if a.scalingOwnsCapacity() {
 		desired = min(max(g.DesiredCapacity, d.MinSize), d.MaxSize)
 		a.log(fmt.Sprintf("scaling owns desired capacity: keeping the group's %d", desired))
 	}
 	a.obs.DesiredCapacity = desired
 	return a.updateGroup(ctx, g, desired)
+}
+
+// scalingOwnsCapacity tells whether an update keeps the desired capacity the
+// group has: the scaling block moves it, and the configuration did not
+// change desired_capacity since the last apply.
+func (a *applier) scalingOwnsCapacity() bool {
+	if a.prior == nil {
+		return false
+	}
+	return a.d.ScalingOwnsCapacity || a.d.Scaling != nil && a.d.DesiredCapacity == a.prior.Desired.DesiredCapacity
 }
 
 // updateGroup rolls the group onto the launch template version when it

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
@@ -34,12 +33,19 @@ func (a *applier) applyRegistrations(ctx context.Context) error {
 			want[Registration{Kind: t.Kind, Target: t.ID, InstanceID: m.InstanceID}] = true
 		}
 	}
+	// Read clears attach_to_load_balancers in state when it finds the
+	// master out of a load balancer: then the registrations the pool made
+	// are checked again, not trusted.
+	om := a.priorMaster()
+	recheck := om != nil && !om.AttachToLoadBalancers
 	had := a.obs.Registrations
 	a.obs.Registrations = nil
 	for i, reg := range had {
 		if want[reg] {
 			a.obs.Registrations = append(a.obs.Registrations, reg)
-			delete(want, reg)
+			if !recheck {
+				delete(want, reg)
+			}
 			continue
 		}
 		if err := deregisterMaster(ctx, a.c, reg, a.log); err != nil {
@@ -67,7 +73,9 @@ func (a *applier) applyRegistrations(ctx context.Context) error {
 		if err := a.c.Register(ctx, []poolhealth.Target{th.Target}, []string{m.InstanceID}); err != nil {
 			return err
 		}
-		a.obs.Registrations = append(a.obs.Registrations, Registration{Kind: th.Target.Kind, Target: th.Target.ID, InstanceID: m.InstanceID})
+		if reg := (Registration{Kind: th.Target.Kind, Target: th.Target.ID, InstanceID: m.InstanceID}); !slices.Contains(a.obs.Registrations, reg) {
+			a.obs.Registrations = append(a.obs.Registrations, reg)
+		}
 	}
 	return nil
 }
@@ -134,9 +142,8 @@ func (a *applier) applyWriteRule(ctx context.Context) error {
 	return nil
 }
 
-// masterTargetGroup finds the master-only target group state holds, or the
-// one named after the pool, or creates it like the pool's first target
-// group.
+// masterTargetGroup finds the master-only target group state holds (or
+// claimNames took over), or creates it like the pool's first target group.
 func (a *applier) masterTargetGroup(ctx context.Context) (string, error) {
 	if arn := a.obs.MasterTargetGroupARN; arn != "" {
 		if _, err := a.c.FindTargetGroup(ctx, arn); err == nil {
@@ -146,13 +153,6 @@ func (a *applier) masterTargetGroup(ctx context.Context) (string, error) {
 		}
 	}
 	name := NamesFor(a.d.Name).MasterTargetGroup
-	found, err := a.c.FindTargetGroupByName(ctx, name)
-	if err == nil {
-		return aws.ToString(found.TargetGroupArn), nil
-	}
-	if !notfound.Is(err) {
-		return "", err
-	}
 	var like *elbv2types.TargetGroup
 	if len(a.d.TargetGroupARNs) > 0 {
 		tg, err := a.c.FindTargetGroup(ctx, a.d.TargetGroupARNs[0])
@@ -223,13 +223,13 @@ func (a *applier) applyAlarm(ctx context.Context) error {
 		if had && om.InstanceID == m.InstanceID && !a.tagsChanged() {
 			return nil
 		}
-		if a.tagsChanged() {
+		if a.tagsChanged() && had {
 			if err := a.c.DeleteAlarm(ctx, name); err != nil {
 				return err
 			}
 		}
 		a.log("putting the master's recovery alarm " + name)
-		return a.c.PutAlarm(ctx, RecoveryAlarm{Name: name, InstanceID: m.InstanceID, Action: a.d.RecoverAction}, a.tags)
+		return a.c.PutAlarm(ctx, RecoveryAlarm{Name: name, InstanceID: m.InstanceID, Action: a.d.RecoverAction, InstanceType: a.master.InstanceType}, a.tags)
 	case had:
 		return a.c.DeleteAlarm(ctx, name)
 	}

@@ -48,7 +48,7 @@ func (a *applier) rollOut(ctx context.Context, g Group) error {
 		// Retiring before launching may take the group below min_size for a
 		// while; the update that follows restores it.
 		if err := a.c.UpdateGroup(ctx, GroupUpdate{Name: g.Name, MinSize: aws.Int64(int64(floor))}); err != nil {
-			return fmt.Errorf("lowering min_size for the rollout: %w", err)
+			return fmt.Errorf("lowering min_size of Auto Scaling group %s to %d for the rollout: %w", g.Name, floor, err)
 		}
 	}
 	a.log(fmt.Sprintf("rolling Clone Pool (%s) onto %s: batch_size %d, min_healthy_percent %d, health_timeout %s, rollback to %s",

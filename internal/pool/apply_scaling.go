@@ -8,9 +8,11 @@ import (
 
 // applyScaling puts the target tracking policy and the scheduled actions of
 // d and deletes those it no longer has; nothing when the scaling block did
-// not change.
+// not change and the group existed before (AWS deletes a group's policies
+// and scheduled actions with it, so a group created again after a deletion
+// out of band gets them again).
 func (a *applier) applyScaling(ctx context.Context) error {
-	if a.prior != nil && scalingEqual(a.d.Scaling, a.prior.Scaling) {
+	if a.prior != nil && a.prior.GroupExists && scalingEqual(a.d.Scaling, a.prior.Scaling) {
 		return nil
 	}
 	name, sc := a.d.Name, a.d.Scaling

@@ -17,15 +17,6 @@ func (a *applier) putTemplate(ctx context.Context) error {
 		return err
 	}
 	id := a.obs.LaunchTemplateID
-	if id == "" {
-		found, err := a.c.FindTemplateByName(ctx, name)
-		switch {
-		case err == nil:
-			id = found
-		case !notfound.Is(err):
-			return err
-		}
-	}
 	var t Template
 	if id == "" {
 		a.log(fmt.Sprintf("creating launch template %s with image %s", name, spec.ImageID))

@@ -68,7 +68,7 @@ func mutating(calls []string) []string {
 	for _, c := range calls {
 		if !strings.HasPrefix(c, "Find") && !strings.HasPrefix(c, "List") && !strings.HasPrefix(c, "Health") &&
 			!strings.HasPrefix(c, "RootDevice") && !strings.HasPrefix(c, "InstanceImages") && !strings.HasPrefix(c, "WaitHealthy") &&
-			!strings.HasPrefix(c, "OutdatedIDs") {
+			!strings.HasPrefix(c, "OutdatedIDs") && !strings.HasPrefix(c, "TargetGroupTags") && !strings.HasPrefix(c, "AlarmTags") {
 			out = append(out, c)
 		}
 	}

@@ -31,12 +31,14 @@ type Cloud interface {
 type Templates interface {
 	FindMaster(ctx context.Context, id string) (Master, error)
 	RootDevice(ctx context.Context, imageID string) (name string, sizeGiB int32, err error)
-	FindTemplateByName(ctx context.Context, name string) (id string, err error)
+	// FindTemplateByName finds a launch template by name, with its tags.
+	FindTemplateByName(ctx context.Context, name string) (id string, tags map[string]string, err error)
 	FindTemplateVersion(ctx context.Context, id, version string) (Template, error)
 	CreateTemplate(ctx context.Context, name string, spec TemplateSpec, tags map[string]string) (Template, error)
 	CreateTemplateVersion(ctx context.Context, id string, spec TemplateSpec) (Template, error)
 	RetagTemplate(ctx context.Context, id string, had, want map[string]string) error
-	DeleteTemplate(ctx context.Context, name string) error
+	// DeleteTemplate deletes the launch template with id; a missing one is fine.
+	DeleteTemplate(ctx context.Context, id string) error
 }
 
 // Groups are the pool's Auto Scaling group, its clones and its rollouts.
@@ -70,6 +72,7 @@ type Balancers interface {
 type Routing interface {
 	FindTargetGroup(ctx context.Context, arn string) (elbv2types.TargetGroup, error)
 	FindTargetGroupByName(ctx context.Context, name string) (elbv2types.TargetGroup, error)
+	TargetGroupTags(ctx context.Context, arn string) (map[string]string, error)
 	CreateMasterTargetGroup(ctx context.Context, in MasterTargetGroupInput) (arn string, err error)
 	DeleteTargetGroup(ctx context.Context, arn string) error
 	RetagELBV2(ctx context.Context, arns []string, had, want map[string]string) error
@@ -84,6 +87,8 @@ type Routing interface {
 // Alarms is the master's recovery alarm.
 type Alarms interface {
 	FindAlarm(ctx context.Context, name string) (RecoveryAlarm, error)
+	// AlarmTags finds an alarm by name and returns its ARN and tags.
+	AlarmTags(ctx context.Context, name string) (arn string, tags map[string]string, err error)
 	PutAlarm(ctx context.Context, a RecoveryAlarm, tags map[string]string) error
 	DeleteAlarm(ctx context.Context, name string) error
 }
@@ -147,7 +152,7 @@ func (a AWS) RootDevice(ctx context.Context, imageID string) (string, int32, err
 	return RootDevice(ctx, a.EC2, imageID)
 }
 
-func (a AWS) FindTemplateByName(ctx context.Context, name string) (string, error) {
+func (a AWS) FindTemplateByName(ctx context.Context, name string) (string, map[string]string, error) {
 	return FindTemplateByName(ctx, a.EC2, name)
 }
 
@@ -167,8 +172,8 @@ func (a AWS) RetagTemplate(ctx context.Context, id string, had, want map[string]
 	return RetagTemplate(ctx, a.EC2, id, had, want)
 }
 
-func (a AWS) DeleteTemplate(ctx context.Context, name string) error {
-	return DeleteTemplate(ctx, a.EC2, name)
+func (a AWS) DeleteTemplate(ctx context.Context, id string) error {
+	return DeleteTemplate(ctx, a.EC2, id)
 }
 
 func (a AWS) FindGroup(ctx context.Context, name string) (Group, error) {
@@ -219,6 +224,10 @@ func (a AWS) FindTargetGroupByName(ctx context.Context, name string) (elbv2types
 	return FindTargetGroupByName(ctx, a.ELBV2, name)
 }
 
+func (a AWS) TargetGroupTags(ctx context.Context, arn string) (map[string]string, error) {
+	return TargetGroupTags(ctx, a.ELBV2, arn)
+}
+
 func (a AWS) CreateMasterTargetGroup(ctx context.Context, in MasterTargetGroupInput) (string, error) {
 	return CreateMasterTargetGroup(ctx, a.ELBV2, in)
 }
@@ -257,6 +266,10 @@ func (a AWS) DeleteRule(ctx context.Context, arn string) error {
 
 func (a AWS) FindAlarm(ctx context.Context, name string) (RecoveryAlarm, error) {
 	return FindAlarm(ctx, a.CloudWatch, name)
+}
+
+func (a AWS) AlarmTags(ctx context.Context, name string) (string, map[string]string, error) {
+	return AlarmTags(ctx, a.CloudWatch, name)
 }
 
 func (a AWS) PutAlarm(ctx context.Context, al RecoveryAlarm, tags map[string]string) error {

@@ -31,6 +31,9 @@ type fakeCloud struct {
 	tgs       map[string]elbv2types.TargetGroup
 	rules     map[string]Rule
 	alarms    map[string]RecoveryAlarm
+	// tags holds each object's tags by template id, target group ARN or
+	// alarm name.
+	tags      map[string]map[string]string
 	policies  map[string]CPUPolicy
 	schedules map[string]Schedule
 	// registered holds, per load balancer, the instances in it.
@@ -45,7 +48,7 @@ func newFakeCloud() *fakeCloud {
 		images: map[string]string{}, versionOf: map[string]string{}, templates: map[string]*Template{},
 		versions: map[string][]TemplateSpec{}, tgs: map[string]elbv2types.TargetGroup{}, rules: map[string]Rule{},
 		alarms: map[string]RecoveryAlarm{}, policies: map[string]CPUPolicy{}, schedules: map[string]Schedule{},
-		registered: map[string][]string{},
+		registered: map[string][]string{}, tags: map[string]map[string]string{},
 	}
 }
 
@@ -100,14 +103,14 @@ func (f *fakeCloud) RootDevice(_ context.Context, imageID string) (string, int32
 	return "/dev/xvda", 8, f.call("RootDevice", imageID)
 }
 
-func (f *fakeCloud) FindTemplateByName(_ context.Context, name string) (string, error) {
+func (f *fakeCloud) FindTemplateByName(_ context.Context, name string) (string, map[string]string, error) {
 	if err := f.call("FindTemplateByName", name); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if t, ok := f.templates[name]; ok {
-		return t.ID, nil
+		return t.ID, f.tags[t.ID], nil
 	}
-	return "", notfound.New("launch template", name)
+	return "", nil, notfound.New("launch template", name)
 }
 
 func (f *fakeCloud) FindTemplateVersion(_ context.Context, id, version string) (Template, error) {
@@ -121,11 +124,12 @@ func (f *fakeCloud) FindTemplateVersion(_ context.Context, id, version string) (
 	return Template{}, notfound.New("launch template", id)
 }
 
-func (f *fakeCloud) CreateTemplate(_ context.Context, name string, spec TemplateSpec, _ map[string]string) (Template, error) {
+func (f *fakeCloud) CreateTemplate(_ context.Context, name string, spec TemplateSpec, tags map[string]string) (Template, error) {
 	if err := f.call("CreateTemplate", name); err != nil {
 		return Template{}, err
 	}
 	t := &Template{ID: f.id("lt"), Version: 1, Spec: spec}
+	f.tags[t.ID] = maps.Clone(tags)
 	f.templates[name], f.versions[t.ID] = t, []TemplateSpec{spec}
 	return *t, nil
 }
@@ -145,11 +149,15 @@ func (f *fakeCloud) RetagTemplate(_ context.Context, id string, _, _ map[string]
 	return f.call("RetagTemplate", id)
 }
 
-func (f *fakeCloud) DeleteTemplate(_ context.Context, name string) error {
-	if err := f.call("DeleteTemplate", name); err != nil {
+func (f *fakeCloud) DeleteTemplate(_ context.Context, id string) error {
+	if err := f.call("DeleteTemplate", id); err != nil {
 		return err
 	}
-	delete(f.templates, name)
+	for name, t := range f.templates {
+		if t.ID == id {
+			delete(f.templates, name)
+		}
+	}
 	return nil
 }
 
@@ -366,11 +374,16 @@ func (f *fakeCloud) FindTargetGroupByName(_ context.Context, name string) (elbv2
 	return elbv2types.TargetGroup{}, notfound.New("target group", name)
 }
 
+func (f *fakeCloud) TargetGroupTags(_ context.Context, arn string) (map[string]string, error) {
+	return f.tags[arn], f.call("TargetGroupTags", arn)
+}
+
 func (f *fakeCloud) CreateMasterTargetGroup(_ context.Context, in MasterTargetGroupInput) (string, error) {
 	if err := f.call("CreateMasterTargetGroup", in.Name); err != nil {
 		return "", err
 	}
 	arn := "arn:tg/" + in.Name
+	f.tags[arn] = maps.Clone(in.Tags)
 	f.tgs[arn] = elbv2types.TargetGroup{TargetGroupArn: aws.String(arn), TargetGroupName: aws.String(in.Name)}
 	return arn, nil
 }
@@ -435,9 +448,19 @@ func (f *fakeCloud) FindAlarm(_ context.Context, name string) (RecoveryAlarm, er
 	return RecoveryAlarm{}, notfound.New("alarm", name)
 }
 
-func (f *fakeCloud) PutAlarm(_ context.Context, a RecoveryAlarm, _ map[string]string) error {
+func (f *fakeCloud) AlarmTags(_ context.Context, name string) (string, map[string]string, error) {
+	if _, ok := f.alarms[name]; !ok {
+		return "", nil, notfound.New("alarm", name)
+	}
+	return "arn:alarm:" + name, f.tags[name], f.call("AlarmTags", name)
+}
+
+func (f *fakeCloud) PutAlarm(_ context.Context, a RecoveryAlarm, tags map[string]string) error {
 	if err := f.call("PutAlarm", a.Name, " ", a.InstanceID); err != nil {
 		return err
+	}
+	if _, ok := f.alarms[a.Name]; !ok {
+		f.tags[a.Name] = maps.Clone(tags)
 	}
 	f.alarms[a.Name] = a
 	return nil

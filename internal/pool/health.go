@@ -190,11 +190,11 @@ func (c Clients) deregister(ctx context.Context, targets []poolhealth.Target, id
 	var drains []drain
 	for _, t := range targets {
 		report, err := c.Health(ctx, []poolhealth.Target{t})
-		if gone(err) {
-			continue
-		}
 		if err != nil {
 			return nil, err
+		}
+		if len(report.Gone) > 0 {
+			continue
 		}
 		th := report.Targets[0]
 		var registered []string
@@ -400,12 +400,12 @@ func (c Clients) waitDrained(ctx context.Context, drains []drain, progress func(
 				continue
 			}
 			report, err := c.Health(ctx, []poolhealth.Target{d.target})
-			if gone(err) {
-				done[i] = true
-				continue
-			}
 			if err != nil {
 				return false, "", err
+			}
+			if len(report.Gone) > 0 {
+				done[i] = true
+				continue
 			}
 			still := listed(report.Targets[0], d.ids)
 			if len(still) == 0 {

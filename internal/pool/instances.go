@@ -45,9 +45,10 @@ func retryFresh(ctx context.Context, describe func() error) error {
 // Master is what the pool and the sync policy need to know about the master
 // instance.
 type Master struct {
-	ID        string
-	PrivateIP string
-	VpcID     string
+	ID           string
+	PrivateIP    string
+	VpcID        string
+	InstanceType string
 }
 
 // FindMaster reads the master instance: one DescribeInstances, retried while
@@ -73,7 +74,7 @@ func FindMaster(ctx context.Context, client ec2.DescribeInstancesAPIClient, id s
 			if i.State != nil && (i.State.Name == ec2types.InstanceStateNameTerminated || i.State.Name == ec2types.InstanceStateNameShuttingDown) {
 				return Master{}, &notfound.Error{Kind: "master instance", ID: id, Cause: fmt.Errorf("it is %s", i.State.Name)}
 			}
-			return Master{ID: id, PrivateIP: aws.ToString(i.PrivateIpAddress), VpcID: aws.ToString(i.VpcId)}, nil
+			return Master{ID: id, PrivateIP: aws.ToString(i.PrivateIpAddress), VpcID: aws.ToString(i.VpcId), InstanceType: string(i.InstanceType)}, nil
 		}
 	}
 	return Master{}, notfound.New("master instance", id)

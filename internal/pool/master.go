@@ -32,6 +32,24 @@ func FindTargetGroupByName(ctx context.Context, client *elasticloadbalancingv2.C
 	return out.TargetGroups[0], nil
 }
 
+// TargetGroupTags reads a target group's tags.
+func TargetGroupTags(ctx context.Context, client *elasticloadbalancingv2.Client, arn string) (map[string]string, error) {
+	out, err := client.DescribeTags(ctx, &elasticloadbalancingv2.DescribeTagsInput{ResourceArns: []string{arn}})
+	if err != nil {
+		if gone(err) {
+			return nil, notfound.New("target group", arn)
+		}
+		return nil, fmt.Errorf("describing the tags of target group %s: %w", arn, err)
+	}
+	tags := map[string]string{}
+	for _, d := range out.TagDescriptions {
+		for _, t := range d.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, nil
+}
+
 // FindTargetGroup reads a target group by ARN.
 func FindTargetGroup(ctx context.Context, client *elasticloadbalancingv2.Client, arn string) (elbv2types.TargetGroup, error) {
 	out, err := client.DescribeTargetGroups(ctx, &elasticloadbalancingv2.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
@@ -258,6 +276,9 @@ type RecoveryAlarm struct {
 	Name       string
 	InstanceID string
 	Action     string
+	// InstanceType is the master's, named in errors: CloudWatch's refusal
+	// of the recover action names neither instance nor type.
+	InstanceType string
 }
 
 // RecoverAction is the alarm action that recovers an EC2 instance.
@@ -293,7 +314,7 @@ func ExpandAlarm(a RecoveryAlarm, tags map[string]string) *cloudwatch.PutMetricA
 // PutAlarm creates or overwrites the recovery alarm.
 func PutAlarm(ctx context.Context, client *cloudwatch.Client, a RecoveryAlarm, tags map[string]string) error {
 	if _, err := client.PutMetricAlarm(ctx, ExpandAlarm(a, tags)); err != nil {
-		return fmt.Errorf("putting recovery alarm %s: %w", a.Name, err)
+		return fmt.Errorf("putting recovery alarm %s (action %s) for the master %s, instance type %s: %w", a.Name, a.Action, a.InstanceID, a.InstanceType, err)
 	}
 	return nil
 }
@@ -320,6 +341,32 @@ func FindAlarm(ctx context.Context, client *cloudwatch.Client, name string) (Rec
 		return a, nil
 	}
 	return RecoveryAlarm{}, notfound.New("alarm", name)
+}
+
+// AlarmTags finds a metric alarm by name and returns its ARN and tags.
+func AlarmTags(ctx context.Context, client *cloudwatch.Client, name string) (string, map[string]string, error) {
+	out, err := client.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+	if err != nil {
+		return "", nil, fmt.Errorf("describing alarm %s: %w", name, err)
+	}
+	var arn string
+	for _, m := range out.MetricAlarms {
+		if aws.ToString(m.AlarmName) == name {
+			arn = aws.ToString(m.AlarmArn)
+		}
+	}
+	if arn == "" {
+		return "", nil, notfound.New("alarm", name)
+	}
+	tl, err := client.ListTagsForResource(ctx, &cloudwatch.ListTagsForResourceInput{ResourceARN: aws.String(arn)})
+	if err != nil {
+		return "", nil, fmt.Errorf("listing the tags of alarm %s: %w", name, err)
+	}
+	tags := make(map[string]string, len(tl.Tags))
+	for _, t := range tl.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return arn, tags, nil
 }
 
 // DeleteAlarm deletes the recovery alarm; a missing one is fine.

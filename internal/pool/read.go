@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
+	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
@@ -23,6 +24,11 @@ type Snapshot struct {
 	InstanceIDs []string
 	Healthy     int64
 	Outdated    []string
+	// GoneTargets are load balancers the group lists that no longer exist.
+	GoneTargets []poolhealth.Target
+	// Health is the registrations of every load balancer the group lists,
+	// the master's among them.
+	Health poolhealth.Report
 }
 
 // Gone tells whether nothing of the pool is left.
@@ -61,6 +67,7 @@ func Read(ctx context.Context, c Cloud, name, templateID, version string) (Snaps
 	if err != nil {
 		return s, err
 	}
+	s.GoneTargets, s.Health = report.Gone, report
 	s.InstanceIDs = g.ServingIDs()
 	s.Healthy = int64(len(report.Healthy(s.InstanceIDs)))
 	if s.Template != nil {

@@ -200,26 +200,31 @@ func FindTemplateVersion(ctx context.Context, client *ec2.Client, id, version st
 	return Template{ID: aws.ToString(v.LaunchTemplateId), Version: aws.ToInt64(v.VersionNumber), Spec: spec}, nil
 }
 
-// FindTemplateByName finds the pool's launch template id by name.
-func FindTemplateByName(ctx context.Context, client *ec2.Client, name string) (string, error) {
+// FindTemplateByName finds a launch template by name: its id and tags.
+func FindTemplateByName(ctx context.Context, client *ec2.Client, name string) (string, map[string]string, error) {
 	out, err := client.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{name}})
 	if err != nil {
 		if gone(err) {
-			return "", notfound.New("launch template", name)
+			return "", nil, notfound.New("launch template", name)
 		}
-		return "", fmt.Errorf("describing launch template %s: %w", name, err)
+		return "", nil, fmt.Errorf("describing launch template %s: %w", name, err)
 	}
 	if len(out.LaunchTemplates) == 0 {
-		return "", notfound.New("launch template", name)
+		return "", nil, notfound.New("launch template", name)
 	}
-	return aws.ToString(out.LaunchTemplates[0].LaunchTemplateId), nil
+	lt := out.LaunchTemplates[0]
+	tags := make(map[string]string, len(lt.Tags))
+	for _, t := range lt.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return aws.ToString(lt.LaunchTemplateId), tags, nil
 }
 
-// DeleteTemplate deletes the launch template by name; a missing one is fine.
-func DeleteTemplate(ctx context.Context, client *ec2.Client, name string) error {
-	_, err := client.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateName: aws.String(name)})
+// DeleteTemplate deletes the launch template with id; a missing one is fine.
+func DeleteTemplate(ctx context.Context, client *ec2.Client, id string) error {
+	_, err := client.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: aws.String(id)})
 	if err != nil && !gone(err) {
-		return fmt.Errorf("deleting launch template %s: %w", name, err)
+		return fmt.Errorf("deleting launch template %s: %w", id, err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 )
 
 // Kinds of load balancer attachment.
@@ -43,10 +44,20 @@ type ELBAPI interface {
 	DescribeInstanceHealth(ctx context.Context, params *elasticloadbalancing.DescribeInstanceHealthInput, optFns ...func(*elasticloadbalancing.Options)) (*elasticloadbalancing.DescribeInstanceHealthOutput, error)
 }
 
+// goneCodes are the error codes a describe call answers for a target group
+// or classic load balancer that no longer exists: ELBv2's
+// TargetGroupNotFound, classic's LoadBalancerNotFound (AccessPointNotFound
+// in its API reference).
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetHealth.html
+// https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_DescribeInstanceHealth.html
+var goneCodes = []string{"TargetGroupNotFound", "LoadBalancerNotFound", "AccessPointNotFound"}
+
 // Collect reads the health of every instance registered with targets: one
 // DescribeTargetHealth per target group and one DescribeInstanceHealth per
 // classic load balancer, however many instances there are. Targets listed
-// twice are read once.
+// twice are read once. A target that no longer exists (deleted out of band
+// while the group still lists it) is not an error: it goes to Report.Gone
+// and counts nowhere else.
 func Collect(ctx context.Context, v2 ELBV2API, classic ELBAPI, targets []Target) (Report, error) {
 	targets, err := uniqueTargets(targets, v2 != nil, classic != nil)
 	if err != nil {
@@ -60,6 +71,10 @@ func Collect(ctx context.Context, v2 ELBV2API, classic ELBAPI, targets []Target)
 			regs, err = describeTargetGroup(ctx, v2, t)
 		case KindClassicELB:
 			regs, err = describeClassic(ctx, classic, t)
+		}
+		if tfawserr.ErrCodeEquals(err, goneCodes...) {
+			report.Gone = append(report.Gone, t)
+			continue
 		}
 		if err != nil {
 			return Report{}, err

@@ -12,6 +12,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 )
 
 type reg struct {
@@ -38,7 +39,7 @@ func (f *fakeV2) DescribeTargetHealth(_ context.Context, in *elasticloadbalancin
 	}
 	regs, ok := f.groups[arn]
 	if !ok {
-		return nil, errors.New("TargetGroupNotFound")
+		return nil, &smithy.GenericAPIError{Code: "TargetGroupNotFound", Message: "One or more target groups not found"}
 	}
 	out := &elasticloadbalancingv2.DescribeTargetHealthOutput{}
 	for _, r := range regs {
@@ -71,7 +72,7 @@ func (f *fakeClassic) DescribeInstanceHealth(_ context.Context, in *elasticloadb
 	}
 	regs, ok := f.elbs[name]
 	if !ok {
-		return nil, errors.New("LoadBalancerNotFound")
+		return nil, &smithy.GenericAPIError{Code: "LoadBalancerNotFound", Message: "There is no ACTIVE Load Balancer named '" + name + "'"}
 	}
 	out := &elasticloadbalancing.DescribeInstanceHealthOutput{}
 	for _, r := range regs {
@@ -194,6 +195,33 @@ func TestCollectErrors(t *testing.T) {
 				t.Errorf("made %d calls, want %d", calls, tt.wantCalls)
 			}
 		})
+	}
+}
+
+// A target group or classic load balancer deleted out of band while the
+// group still lists it does not fail the read: it is reported gone and
+// counts nowhere, so health, drains and refresh go on with the others.
+func TestCollectGoneTargets(t *testing.T) {
+	v2, classic := newFakes()
+	goneTG := Target{Kind: KindTargetGroup, ID: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/deleted/0123456789abcdef", Name: "deleted"}
+	goneELB := Target{Kind: KindClassicELB, ID: "deleted-elb", Name: "deleted-elb"}
+	r, err := Collect(context.Background(), v2, classic, []Target{tgWeb, goneTG, legacy, goneELB})
+	if err != nil {
+		t.Fatalf("Collect with a deleted target group and classic load balancer: %v", err)
+	}
+	if !reflect.DeepEqual(r.Gone, []Target{goneTG, goneELB}) {
+		t.Errorf("Gone = %v, want the deleted target group and classic load balancer", r.Gone)
+	}
+	for _, th := range r.Targets {
+		if th.Target == goneTG || th.Target == goneELB {
+			t.Errorf("gone target %s is in Targets", th.Target.Name)
+		}
+	}
+	if len(r.Targets) != 2 {
+		t.Errorf("Targets has %d entries, want the 2 that exist", len(r.Targets))
+	}
+	if want := collect(t, tgWeb, legacy).Healthy(allIDs); !reflect.DeepEqual(r.Healthy(allIDs), want) {
+		t.Errorf("Healthy = %v, want %v as without the gone targets", r.Healthy(allIDs), want)
 	}
 }
 

@@ -56,6 +56,8 @@ type TargetHealth struct {
 // Report is the pool's health across every attached load balancer.
 type Report struct {
 	Targets []TargetHealth
+	// Gone are the targets asked about that no longer exist.
+	Gone []Target
 }
 
 // Healthy returns, in their order, the instances healthy in every attached

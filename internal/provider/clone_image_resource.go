@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,7 +87,21 @@ func (r *CloneImageResource) ModifyPlan(ctx context.Context, req resource.Modify
 			plan.CreatedAt = state.CreatedAt
 			plan.PreviousImageIDs = state.PreviousImageIDs
 			plan.SnapshotIDs = state.SnapshotIDs
-			if int64(len(state.PreviousImageIDs.Elements())) > plan.RetainPrevious.ValueInt64() || plan.RetainPrevious.IsUnknown() {
+			// History beyond retain_previous is pruned, except images the
+			// last apply kept because they were in use: those wait for the
+			// next re-bake or retain_previous change, so a pinned image
+			// does not plan an update on every run.
+			kept, diags := getImagesInUse(ctx, req.Private)
+			resp.Diagnostics.Append(diags...)
+			var previous []string
+			resp.Diagnostics.Append(state.PreviousImageIDs.ElementsAs(ctx, &previous, false)...)
+			prunable := len(previous)
+			for _, id := range previous {
+				if slices.Contains(kept, id) {
+					prunable--
+				}
+			}
+			if int64(prunable) > plan.RetainPrevious.ValueInt64() || plan.RetainPrevious.IsUnknown() || !plan.RetainPrevious.Equal(state.RetainPrevious) && int64(len(previous)) > plan.RetainPrevious.ValueInt64() {
 				plan.PreviousImageIDs = types.ListUnknown(types.StringType)
 				plan.SnapshotIDs = types.ListUnknown(types.StringType)
 			}
@@ -148,6 +164,12 @@ func (r *CloneImageResource) Read(ctx context.Context, req resource.ReadRequest,
 		resp.Diagnostics.AddError(fmt.Sprintf("Reading Clone Image (%s)", setID), err.Error())
 		return
 	}
+	for _, id := range prior.PreviousImageIDs {
+		if !slices.ContainsFunc(observed.History, func(img imageset.Image) bool { return img.ID == id }) {
+			warnDrift(ctx, &resp.Diagnostics, setID, "image "+id+" of previous_image_ids no longer exists",
+				"It is dropped from previous_image_ids; the next update or destroy of the set deletes the snapshots it left.")
+		}
+	}
 	current := observed.Current
 	if current.ID == "" {
 		tflog.Warn(ctx, "current image of the set no longer exists; the next apply re-bakes it",
@@ -190,6 +212,9 @@ func (r *CloneImageResource) Update(ctx context.Context, req resource.UpdateRequ
 	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_image", setID)
 	defer cancel()
 	want.Progress = logProgress(ctx)
+	want.InUse = func(ctx context.Context, ids []string) (map[string][]string, error) {
+		return imageset.Users(ctx, r.client.EC2, r.client.AutoScaling, ids)
+	}
 
 	observed, err := imageset.Converge(ctx, r.client.EC2, want, &prior)
 	if err != nil {
@@ -201,6 +226,12 @@ func (r *CloneImageResource) Update(ctx context.Context, req resource.UpdateRequ
 		return
 	}
 	plan.flatten(observed)
+	resp.Diagnostics.Append(setImagesInUse(ctx, resp.Private, slices.Sorted(maps.Keys(observed.InUse)))...)
+	for _, id := range slices.Sorted(maps.Keys(observed.InUse)) {
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Clone Image (%s): image %s kept beyond retain_previous", setID, id),
+			fmt.Sprintf("Image %s is still used by %s, so it was not deregistered: it stays in previous_image_ids, and a later apply prunes it once nothing uses it.",
+				id, strings.Join(observed.InUse[id], ", ")))
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 

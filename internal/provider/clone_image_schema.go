@@ -26,7 +26,10 @@ func cloneImageSchema(ctx context.Context) schema.Schema {
 		MarkdownDescription: "Bakes the master server into an AMI and keeps a history of earlier images for rollback. " +
 			"A change of `triggers` or `source_instance_id` re-bakes in place: the new image is made first, the old " +
 			"current image moves into `previous_image_ids`, and images beyond `retain_previous` are deregistered " +
-			"together with their snapshots. Destroy leaves no image and no snapshot of the set.",
+			"together with their snapshots, except an image that an Auto Scaling group's launch template version " +
+			"or a running instance still uses: that one is kept, stays in `previous_image_ids`, the apply warns " +
+			"naming its users, and the first re-bake after it is unused prunes it. Destroy leaves no image and no " +
+			"snapshot of the set.",
 		Attributes: attributes,
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
@@ -70,7 +73,7 @@ func cloneImageBakeAttributes() map[string]schema.Attribute {
 			Optional:            true,
 			Computed:            true,
 			Default:             int64default.StaticInt64(2),
-			MarkdownDescription: "How many earlier images to keep for rollback (default 2). Older ones are deregistered and their snapshots deleted.",
+			MarkdownDescription: "How many earlier images to keep for rollback, 0 to 50 (default 2). Older ones are deregistered and their snapshots deleted, unless still in use.",
 			Validators:          cloneImageRetainPreviousValidators(),
 		},
 	}

@@ -13,29 +13,45 @@ import (
 )
 
 // converge makes AWS match plan (pool.Apply); prior is nil on create. It
-// fills the plan's unknown computed values and reports whether the group
-// exists.
-func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePoolResourceModel, regs []pool.Registration) ([]pool.Registration, bool, error) {
+// fills the plan's unknown computed values and returns what Apply
+// observed, which on failure is what was done so far.
+func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePoolResourceModel, regs []pool.Registration) (pool.Observed, error) {
+	obs := pool.Observed{Registrations: regs}
 	d, err := r.expand(ctx, plan)
 	if err != nil {
-		return regs, false, err
+		return obs, err
 	}
 	var p *pool.Prior
 	if prior != nil {
 		if p, err = r.expandPrior(ctx, prior, regs); err != nil {
-			return regs, false, err
+			return obs, err
 		}
+		obs.GroupExists = p.GroupExists
 	}
 	if d.SyncPolicyID != "" && (prior == nil || d.NewVersion) {
 		part, err := r.syncAgentPart(ctx, d.Name, d.SyncPolicyID)
 		if err != nil {
-			return regs, false, err
+			return obs, err
 		}
 		d.SyncAgent = &part
 	}
-	obs, err := pool.Apply(ctx, r.cloud, d, p, logProgress(ctx))
+	obs, err = pool.Apply(ctx, r.cloud, d, p, logProgress(ctx))
 	plan.flattenObserved(obs)
-	return obs.Registrations, obs.GroupExists, err
+	return obs, err
+}
+
+// keepCreated records in m, state before a failed update, the objects the
+// update created, so that the next apply or destroy finds them.
+func (m *clonePoolResourceModel) keepCreated(obs pool.Observed) {
+	if obs.LaunchTemplateID != "" && m.LaunchTemplateID.ValueString() != obs.LaunchTemplateID {
+		m.LaunchTemplateID, m.LaunchTemplateVersion = types.StringValue(obs.LaunchTemplateID), types.Int64Value(obs.LaunchTemplateVersion)
+	}
+	if obs.MasterTargetGroupARN != "" {
+		m.MasterTargetGroupARN = types.StringValue(obs.MasterTargetGroupARN)
+	}
+	if obs.WriteRuleARN != "" {
+		m.WriteRuleARN = types.StringValue(obs.WriteRuleARN)
+	}
 }
 
 // flattenObserved sets the plan's computed values from what Apply returned.
@@ -111,6 +127,8 @@ func (r *ClonePoolResource) expandPrior(ctx context.Context, s *clonePoolResourc
 		MasterTargetGroupARN:  s.MasterTargetGroupARN.ValueString(),
 		WriteRuleARN:          s.WriteRuleARN.ValueString(),
 		Registrations:         regs,
+		// Read clears the sizes when the group is gone.
+		GroupExists: !s.MinSize.IsNull(),
 	}}, nil
 }
 

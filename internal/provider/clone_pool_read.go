@@ -2,25 +2,30 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
 // read refreshes m from AWS (pool.Read), then its scaling and master
 // blocks. gone means nothing of the pool is left. agent is the sync agent
 // part of the launch template version read, nil when there is none to read.
-func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel) (gone bool, agent *syncAgentSeen, err error) {
+// What it finds deleted out of band is added to diags as a warning naming
+// the object.
+func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel, diags *diag.Diagnostics) (gone bool, agent *syncAgentSeen, err error) {
 	name := m.ID.ValueString()
 	snap, err := pool.Read(ctx, r.cloud, name, m.LaunchTemplateID.ValueString(), strconv.FormatInt(m.LaunchTemplateVersion.ValueInt64(), 10))
 	if err != nil || snap.Gone() {
@@ -31,19 +36,50 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel)
 		m.flattenTemplate(*t, snap.UserData)
 		agent = newSyncAgentSeen(t.Version, snap.UserData.SyncAgent)
 	} else {
-		tflog.Warn(ctx, "launch template of the pool no longer exists; the next apply creates a new one", map[string]any{"launch_template_id": m.LaunchTemplateID.ValueString()})
+		warnDrift(ctx, diags, name, "launch template "+m.LaunchTemplateID.ValueString()+" no longer exists", "The next apply creates a new one.")
 		m.LaunchTemplateID, m.LaunchTemplateVersion = types.StringNull(), types.Int64Null()
 	}
 	if snap.Group == nil {
-		tflog.Warn(ctx, "Auto Scaling group of the pool no longer exists; the next apply creates it again")
+		warnDrift(ctx, diags, name, "Auto Scaling group "+pool.NamesFor(name).Group+" no longer exists", "The next apply creates it again.")
 		m.clearGroup()
 	} else {
 		m.flattenGroup(ctx, r.client, snap)
-		if err := r.readScaling(ctx, m); err != nil {
+		for _, t := range snap.GoneTargets {
+			warnDrift(ctx, diags, name, fmt.Sprintf("%s %s attached to the group no longer exists", targetKind(t), t.ID),
+				"The Auto Scaling group still lists it, and no clone can register with it. Remove it from the configuration: the next apply detaches it.")
+		}
+		readMasterRegistrations(ctx, m, snap.Health, diags)
+		if err := r.readScaling(ctx, m, diags); err != nil {
 			return false, nil, err
 		}
 	}
-	return false, agent, r.readMaster(ctx, m)
+	return false, agent, r.readMaster(ctx, m, diags)
+}
+
+// readMasterRegistrations clears attach_to_load_balancers when the master
+// is out of a load balancer of the group, so that the plan shows it and
+// the apply registers it there again.
+func readMasterRegistrations(ctx context.Context, m *clonePoolResourceModel, health poolhealth.Report, diags *diag.Diagnostics) {
+	pm := m.master()
+	if pm == nil || !pm.AttachToLoadBalancers.ValueBool() {
+		return
+	}
+	id := pm.InstanceID.ValueString()
+	for _, th := range health.Targets {
+		if !masterRegistered(th, id) {
+			warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("the master %s is not registered in %s %s", id, targetKind(th.Target), th.Target.ID),
+				"The next apply registers it there again.")
+			pm.AttachToLoadBalancers = types.BoolValue(false)
+		}
+	}
+}
+
+// masterRegistered tells whether the master is registered with a load
+// balancer and not leaving it. A target group no listener uses reports its
+// targets unused: they are registered all the same.
+func masterRegistered(th poolhealth.TargetHealth, id string) bool {
+	st, ok := th.Instances[id]
+	return ok && (st.Active || st.State == string(elbv2types.TargetHealthStateEnumUnused))
 }
 
 // flattenTemplate sets what a launch template version holds.
@@ -95,7 +131,7 @@ func (m *clonePoolResourceModel) clearGroup() {
 	}
 }
 
-func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResourceModel) error {
+func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResourceModel, diags *diag.Diagnostics) error {
 	pm := m.master()
 	if pm == nil {
 		m.MasterTargetGroupARN, m.WriteRuleARN = types.StringNull(), types.StringNull()
@@ -106,33 +142,54 @@ func (r *ClonePoolResource) readMaster(ctx context.Context, m *clonePoolResource
 		rule, err := r.cloud.FindRule(ctx, arn, pm.ListenerARN.ValueString())
 		switch {
 		case notfound.Is(err):
-			tflog.Warn(ctx, "write rule no longer exists; the next apply creates it again", map[string]any{"rule_arn": arn})
+			warnDrift(ctx, diags, m.ID.ValueString(), "write rule "+arn+" no longer exists", "The next apply creates it again.")
 			m.WriteRuleARN = types.StringNull()
 		case err != nil:
 			return err
 		default:
 			pm.WritePaths = listOrNull(rule.PathPatterns, pm.WritePaths)
 			pm.RulePriority = types.Int64Value(rule.Priority)
+			if tg := m.MasterTargetGroupARN.ValueString(); tg != "" && rule.TargetGroupARN != tg {
+				// Cleared, the apply takes the target group over again by
+				// its ownership tag and points the rule at it.
+				warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("write rule %s forwards to %s, not the master target group %s", arn, rule.TargetGroupARN, tg),
+					"The next apply points it at the master target group again.")
+				m.MasterTargetGroupARN = types.StringNull()
+			}
 		}
 	}
 	if arn := m.MasterTargetGroupARN.ValueString(); arn != "" {
-		if _, err := r.cloud.FindTargetGroup(ctx, arn); notfound.Is(err) {
-			tflog.Warn(ctx, "master target group no longer exists; the next apply creates it again", map[string]any{"target_group_arn": arn})
-			m.MasterTargetGroupARN = types.StringNull()
-		} else if err != nil {
+		// One DescribeTargetHealth tells both whether the group exists
+		// and whether the master is in it.
+		report, err := r.cloud.Health(ctx, []poolhealth.Target{{Kind: poolhealth.KindTargetGroup, ID: arn, Name: names.MasterTargetGroup}})
+		switch {
+		case err != nil:
 			return err
+		case len(report.Gone) > 0:
+			warnDrift(ctx, diags, m.ID.ValueString(), "master target group "+arn+" no longer exists", "The next apply creates it again.")
+			m.MasterTargetGroupARN = types.StringNull()
+		case len(report.Targets) == 1 && !masterRegistered(report.Targets[0], pm.InstanceID.ValueString()):
+			// Cleared, the apply takes the group over again by its
+			// ownership tag and registers the master in it.
+			warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("the master %s is not registered in master target group %s", pm.InstanceID.ValueString(), arn),
+				"The next apply registers it again.")
+			m.MasterTargetGroupARN = types.StringNull()
 		}
 	}
 	if pm.RecoveryAlarm.ValueBool() {
 		a, err := r.cloud.FindAlarm(ctx, names.RecoveryAlarm)
 		switch {
 		case notfound.Is(err):
-			tflog.Warn(ctx, "recovery alarm no longer exists; the next apply creates it again", map[string]any{"alarm": names.RecoveryAlarm})
+			warnDrift(ctx, diags, m.ID.ValueString(), "recovery alarm "+names.RecoveryAlarm+" no longer exists", "The next apply creates it again.")
 			pm.RecoveryAlarm = types.BoolValue(false)
 		case err != nil:
 			return err
-		case a.InstanceID != "":
-			pm.InstanceID = types.StringValue(a.InstanceID)
+		case a.InstanceID != pm.InstanceID.ValueString():
+			// Not the master's instance_id: that would plan a new launch
+			// template version and roll every clone to heal an alarm.
+			warnDrift(ctx, diags, m.ID.ValueString(), fmt.Sprintf("recovery alarm %s watches instance %q, not the master %s", names.RecoveryAlarm, a.InstanceID, pm.InstanceID.ValueString()),
+				"The next apply puts it back on the master.")
+			pm.RecoveryAlarm = types.BoolValue(false)
 		}
 	}
 	return nil
@@ -181,14 +238,20 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 		DisableServices:       types.ListNull(types.StringType),
 		RecoveryAlarm:         types.BoolValue(false),
 	}
-	if _, err := r.cloud.FindAlarm(ctx, names.RecoveryAlarm); err == nil {
-		pm.RecoveryAlarm = types.BoolValue(true)
+	// Only the pool's own alarm and master target group are imported with
+	// it: objects by their names that the pool did not create are left.
+	if _, tags, err := r.cloud.AlarmTags(ctx, names.RecoveryAlarm); err == nil {
+		pm.RecoveryAlarm = types.BoolValue(tags[pool.TagPool] == name)
 	} else if !notfound.Is(err) {
 		return m, err
 	}
 	tg, err := r.cloud.FindTargetGroupByName(ctx, names.MasterTargetGroup)
+	var tags map[string]string
+	if err == nil {
+		tags, err = r.cloud.TargetGroupTags(ctx, aws.ToString(tg.TargetGroupArn))
+	}
 	switch {
-	case err == nil:
+	case err == nil && tags[pool.TagPool] == name:
 		tgARN := aws.ToString(tg.TargetGroupArn)
 		m.MasterTargetGroupARN = types.StringValue(tgARN)
 		listeners, err := r.cloud.ListenersOf(ctx, tg.LoadBalancerArns)

@@ -62,7 +62,13 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"are healthy in every attached load balancer; scale-in returns once retired instances are out of all of " +
 			"them. The optional `master` block serves the master too, routes write paths to it through a " +
 			"master-only target group and listener rule, tells clones the master's address, disables the " +
-			"master's services on clones and guards the master with an EC2 auto-recovery alarm.",
+			"master's services on clones and guards the master with an EC2 auto-recovery alarm.\n\n" +
+			"The pool never adopts, changes or deletes an object it did not create. Everything it creates carries " +
+			"the tag `clone:pool = NAME`; when an Auto Scaling group, launch template, master target group or alarm " +
+			"by one of its names exists without that tag, the apply fails naming it before anything is created. " +
+			"A refresh that finds one of its objects deleted or changed out of band warns naming it, and the next " +
+			"apply heals it. A target group or classic load balancer deleted while the group still lists it does " +
+			"not block refresh: remove it from the configuration and the apply detaches it.",
 		Attributes: clonePoolAttributes(),
 		Blocks: map[string]schema.Block{
 			"master":         clonePoolMasterBlock(),
@@ -162,6 +168,10 @@ func (r *ClonePoolResource) planTemplateVersion(ctx context.Context, private pri
 		plan.LaunchTemplateVersion = state.LaunchTemplateVersion
 	}
 	if plan.LaunchTemplateVersion.IsUnknown() {
+		if state.LaunchTemplateID.IsNull() {
+			// The template was deleted out of band: the apply makes a new one.
+			plan.LaunchTemplateID = types.StringUnknown()
+		}
 		r.checkUserDataFits(ctx, plan, agent, diags)
 	}
 	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 {
@@ -211,11 +221,11 @@ func (r *ClonePoolResource) Create(ctx context.Context, req resource.CreateReque
 	defer cancel()
 
 	plan.ID = types.StringValue(name)
-	regs, created, err := r.converge(ctx, &plan, nil, nil)
-	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, regs)...)
+	obs, err := r.converge(ctx, &plan, nil, nil)
+	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, obs.Registrations)...)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Creating Clone Pool (%s)", name), err.Error())
-		if created {
+		if obs.GroupExists {
 			plan.settleUnknowns()
 			resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 		}
@@ -232,7 +242,7 @@ func (r *ClonePoolResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 	name := state.ID.ValueString()
 	ctx = tflog.SetField(r.client.Context(ctx), "clone_pool", name)
-	gone, agent, err := r.read(ctx, &state)
+	gone, agent, err := r.read(ctx, &state, &resp.Diagnostics)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Reading Clone Pool (%s)", name), err.Error())
 		return
@@ -266,8 +276,8 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_pool", name)
 	defer cancel()
 
-	regs, _, err := r.converge(ctx, &plan, &state, regs)
-	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, regs)...)
+	obs, err := r.converge(ctx, &plan, &state, regs)
+	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, obs.Registrations)...)
 	var failed *pool.RolloutError
 	switch {
 	case errors.As(err, &failed):
@@ -276,7 +286,7 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 		// and the clones still on an older one.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
-		gone, _, err := r.read(rctx, &state)
+		gone, _, err := r.read(rctx, &state, &resp.Diagnostics)
 		if err != nil || gone {
 			resp.Diagnostics.AddWarning(fmt.Sprintf("Reading Clone Pool (%s) after the failed rollout", name),
 				fmt.Sprintf("State keeps its previous values; the next refresh corrects them (%v).", err))
@@ -286,6 +296,8 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 		return
 	case err != nil:
 		resp.Diagnostics.AddError(fmt.Sprintf("Updating Clone Pool (%s)", name), err.Error())
+		state.keepCreated(obs)
+		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)

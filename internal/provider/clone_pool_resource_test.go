@@ -659,7 +659,7 @@ func testAccCheckClonePoolDestroy(t *testing.T, world *seed.World) resource.Test
 			if _, err := pool.FindGroup(ctx, c.AutoScaling, names.Group); !notfound.Is(err) {
 				return fmt.Errorf("Auto Scaling group %s still exists (%v)", names.Group, err)
 			}
-			if _, err := pool.FindTemplateByName(ctx, c.EC2, names.LaunchTemplate); !notfound.Is(err) {
+			if _, _, err := pool.FindTemplateByName(ctx, c.EC2, names.LaunchTemplate); !notfound.Is(err) {
 				return fmt.Errorf("launch template %s still exists (%v)", names.LaunchTemplate, err)
 			}
 			if _, err := pool.FindTargetGroupByName(ctx, c.ELBV2, names.MasterTargetGroup); !notfound.Is(err) {

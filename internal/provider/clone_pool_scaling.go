@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
@@ -14,7 +14,7 @@ import (
 
 // readScaling refreshes the scaling block: a deleted policy clears
 // target_cpu_percent, a deleted scheduled action drops its schedule.
-func (r *ClonePoolResource) readScaling(ctx context.Context, m *clonePoolResourceModel) error {
+func (r *ClonePoolResource) readScaling(ctx context.Context, m *clonePoolResourceModel, diags *diag.Diagnostics) error {
 	if len(m.Scaling) == 0 {
 		return nil
 	}
@@ -25,7 +25,7 @@ func (r *ClonePoolResource) readScaling(ctx context.Context, m *clonePoolResourc
 		p, err := r.cloud.FindCPUPolicy(ctx, group, pool.CPUPolicyName(name))
 		switch {
 		case notfound.Is(err):
-			tflog.Warn(ctx, "target tracking policy no longer exists; the next apply creates it again")
+			warnDrift(ctx, diags, name, "target tracking policy "+pool.CPUPolicyName(name)+" no longer exists", "The next apply creates it again.")
 			sc.TargetCPUPercent = types.Float64Null()
 		case err != nil:
 			return err
@@ -48,7 +48,7 @@ func (r *ClonePoolResource) readScaling(ctx context.Context, m *clonePoolResourc
 	for i, s := range sc.Schedule {
 		a, ok := found[names[i]]
 		if !ok {
-			tflog.Warn(ctx, "scheduled action no longer exists; the next apply creates it again", map[string]any{"scheduled_action": names[i]})
+			warnDrift(ctx, diags, name, "scheduled action "+names[i]+" no longer exists", "The next apply creates it again.")
 			continue
 		}
 		s.Recurrence = types.StringValue(a.Recurrence)

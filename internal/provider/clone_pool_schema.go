@@ -136,7 +136,9 @@ func clonePoolAttributes() map[string]schema.Attribute {
 		"launch_template_id": schema.StringAttribute{
 			Computed:            true,
 			MarkdownDescription: "The pool's launch template.",
-			PlanModifiers:       stable,
+			// Null in state when the template was deleted out of band: the
+			// apply makes a new one, so the plan must not promise null.
+			PlanModifiers: []planmodifier.String{stringplanmodifier.UseNonNullStateForUnknown()},
 		},
 		"launch_template_version": schema.Int64Attribute{
 			Computed:            true,

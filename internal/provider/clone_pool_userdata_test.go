@@ -122,7 +122,7 @@ func words(phrase string) string {
 
 func testAccCheckNoLaunchTemplate(t *testing.T, name string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		_, err := pool.FindTemplateByName(context.Background(), acctest.Client(t).EC2, pool.NamesFor(name).LaunchTemplate)
+		_, _, err := pool.FindTemplateByName(context.Background(), acctest.Client(t).EC2, pool.NamesFor(name).LaunchTemplate)
 		if !notfound.Is(err) {
 			return fmt.Errorf("launch template %s exists after a plan that failed (%v)", name, err)
 		}

@@ -20,22 +20,50 @@ var (
 	securityGroupRegexp  = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	instanceTypeRegexp   = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 	targetGroupARNRegexp = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}$`)
-	listenerARNRegexp    = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/(app|net)/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`)
+	// The write rule routes by path, which only Application Load Balancer
+	// listeners do: a Network Load Balancer listener has no rules
+	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html).
+	listenerARNRegexp    = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/app/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`)
 	classicELBNameRegexp = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
 	profileRegexp        = regexp.MustCompile(`^(arn:aws[a-z-]*:iam::\d{12}:instance-profile/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$`)
-	pathPatternRegexp    = regexp.MustCompile(`^[A-Za-z0-9_\-.$/~"'@:+&()!,;=*?]{1,128}$`)
-	absolutePathRegexp   = regexp.MustCompile(`^/[^\x00-\x1f\x7f]*[^/]$`)
-	unitNameRegexp       = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}$`)
-	scheduleNameRegexp   = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$`)
-	recurrenceRegexp     = regexp.MustCompile(`^\S+( +\S+){4}$`)
+	// An ALB path pattern: up to 128 of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + &
+	// and the wildcards * and ?
+	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html#path-conditions).
+	pathPatternRegexp = regexp.MustCompile(`^[A-Za-z0-9_\-.$/~"'@:+&*?]{1,128}$`)
+	// absolutePathRegexp is a clean absolute path to a file, as
+	// internal/userdata renders the env file: no empty, "." or ".."
+	// element and no trailing "/".
+	absolutePathRegexp = regexp.MustCompile(`^(/([^/.\x00-\x1f\x7f][^/\x00-\x1f\x7f]*|\.[^/.\x00-\x1f\x7f][^/\x00-\x1f\x7f]*|\.\.[^/\x00-\x1f\x7f]+))+$`)
+	unitNameRegexp     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9:_.@-]{0,254}$`)
+	scheduleNameRegexp = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$`)
+	// A Unix cron expression of five fields, as Auto Scaling's Recurrence
+	// takes it: digits, names (MON, JAN), and * , - /
+	// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/scheduled-scaling-recurring-schedules.html).
+	recurrenceRegexp = regexp.MustCompile(`^[0-9A-Za-z*,/-]+( +[0-9A-Za-z*,/-]+){4}$`)
 )
 
 // poolNameCheck and syncPolicyIDCheck are the name rules of internal/pool
-// and internal/syncagent, so a plan accepts exactly what they do.
+// and internal/syncagent, so a plan accepts exactly what they do; a pool
+// name also needs the 3 characters a launch template name takes at least.
 var (
-	poolNameCheck     = stringCheck{"Invalid Clone Pool name", "must be 1-64 letters, digits and hyphens, not starting or ending with a hyphen", pool.ValidateName}
+	poolNameCheck     = stringCheck{"Invalid Clone Pool name", "must be 3-64 letters, digits and hyphens, not starting or ending with a hyphen", validatePoolName}
 	syncPolicyIDCheck = stringCheck{"Invalid sync policy id", "must be a clone_sync_policy id", syncagent.ValidateName}
 )
+
+// minPoolNameLen: the launch template is named after the pool, and a launch
+// template name takes 3-128 characters
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateLaunchTemplate.html).
+const minPoolNameLen = 3
+
+func validatePoolName(name string) error {
+	if err := pool.ValidateName(name); err != nil {
+		return err
+	}
+	if len(name) < minPoolNameLen {
+		return fmt.Errorf("pool name %q names the pool's launch template, and a launch template name has at least %d characters", name, minPoolNameLen)
+	}
+	return nil
+}
 
 type attrError struct {
 	path path.Path

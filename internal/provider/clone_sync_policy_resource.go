@@ -149,6 +149,21 @@ func (r *CloneSyncPolicyResource) Read(ctx context.Context, req resource.ReadReq
 
 	observed, err := syncstore.Observe(ctx, r.client.SSM, name)
 	if notfound.Is(err) {
+		left, lerr := syncstore.Leftovers(ctx, r.client.SSM, name)
+		if lerr != nil {
+			resp.Diagnostics.AddError(summary, lerr.Error())
+			return
+		}
+		if len(left) > 0 {
+			// Damaged, not deleted: state is the proof the policy made
+			// them, so the next apply writes the policy parameter again
+			// (with a new key: the public one went with it).
+			warnDrift(ctx, &resp.Diagnostics, name, "policy parameter "+syncstore.NamesOf(name).PolicyParameter+" no longer exists",
+				fmt.Sprintf("Its %s remain: the next apply writes it again, with a new key.", strings.Join(left, ", ")))
+			state.PolicyParameter, state.KeyFingerprint, state.AuthorizedKey = types.StringNull(), types.StringNull(), types.StringNull()
+			resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+			return
+		}
 		tflog.Warn(ctx, "sync policy no longer exists; removing it from state", map[string]any{"error": err.Error()})
 		resp.Diagnostics.AddWarning(fmt.Sprintf("Clone Sync Policy (%s) not found", name),
 			fmt.Sprintf("Its policy parameter is gone (%s); removing it from state.", err))
@@ -160,7 +175,8 @@ func (r *CloneSyncPolicyResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	for _, drift := range observed.Drift {
-		tflog.Warn(ctx, drift)
+		what, next, _ := strings.Cut(drift, "; ")
+		warnDrift(ctx, &resp.Diagnostics, name, what, sentence(next))
 	}
 	if err := flattenSyncObserved(ctx, observed, &state); err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
@@ -261,4 +277,12 @@ func appendSyncWarnings(diags *diag.Diagnostics, warnings []syncstore.Warning) {
 	for _, w := range warnings {
 		diags.AddWarning(w.Summary, w.Detail)
 	}
+}
+
+// sentence capitalises s and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + strings.TrimSuffix(s[1:], ".") + "."
 }

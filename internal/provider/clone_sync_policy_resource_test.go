@@ -311,13 +311,15 @@ func TestAccCloneSyncPolicy_disappears(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				// Without its policy parameter the policy is gone; creating
-				// it again takes over the leftover key, paths and document.
-				// Then the path list is replaced by a version 1 list, which
-				// names no key, as an older provider wrote it.
+				// Without its policy parameter, its key, paths and document
+				// left, the policy is damaged, not gone: state is the proof
+				// the policy made them, so it stays and the update writes
+				// the parameter again (a create would refuse them as
+				// another's). Then the path list is replaced by a version 1
+				// list, which names no key, as an older provider wrote it.
 				Config: cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckCloneSyncPolicyExists(t, syncResource, &rec),

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -32,14 +33,49 @@ func syncPathsValidators() []validator.List {
 }
 
 func syncPathValidators() []validator.String {
-	return []validator.String{stringCheck{"Invalid sync path", "must be an absolute path without '..' or control characters", syncagent.ValidatePath}}
+	return []validator.String{stringCheck{"Invalid sync path", "must be an absolute path without '..', control characters, shell or glob characters", validateSyncPath}}
 }
 
 func syncExcludeValidators() []validator.List {
 	return []validator.List{
 		listvalidator.SizeAtMost(100),
-		listvalidator.ValueStringsAre(stringCheck{"Invalid exclude pattern", "must be a non-empty pattern without NUL, newline or carriage return", syncagent.ValidateExclude}),
+		listvalidator.ValueStringsAre(stringCheck{"Invalid exclude pattern", "must be a non-empty pattern without NUL, newline, carriage return or shell characters", validateSyncExclude}),
 	}
+}
+
+// Characters a POSIX shell gives a meaning (command substitution, lists,
+// pipes, redirection, quoting, grouping), and the glob characters.
+const (
+	shellChars = "`$;|&<>\\\"'(){}"
+	globChars  = "*?["
+)
+
+// validateSyncPath is syncagent.ValidatePath, and refuses shell and glob
+// characters. The agent passes paths as arguments and the master's forced
+// command quotes its root, so none of them reaches a shell as text; a
+// directory to mirror needs none of them, and refusing them keeps it so.
+// A glob would be taken literally, not expanded.
+func validateSyncPath(p string) error {
+	if err := syncagent.ValidatePath(p); err != nil {
+		return err
+	}
+	if i := strings.IndexAny(p, shellChars+globChars); i >= 0 {
+		return fmt.Errorf("path %q must not contain %q: shell and glob characters are refused in sync paths", p, p[i:i+1])
+	}
+	return nil
+}
+
+// validateSyncExclude is syncagent.ValidateExclude, and refuses the shell
+// characters that do not occur in rsync patterns (backslash, quotes,
+// parentheses and braces may name files, and globs are what patterns are for).
+func validateSyncExclude(p string) error {
+	if err := syncagent.ValidateExclude(p); err != nil {
+		return err
+	}
+	if i := strings.IndexAny(p, "`$;|&<>"); i >= 0 {
+		return fmt.Errorf("exclude pattern %q must not contain %q: shell characters are refused in exclude patterns", p, p[i:i+1])
+	}
+	return nil
 }
 
 func syncIntervalValidators() []validator.String {
@@ -74,11 +110,11 @@ func validateSyncPolicyConfig(ctx context.Context, cfg cloneSyncPolicyResourceMo
 		return diags
 	}
 	for _, p := range paths {
-		if syncagent.ValidatePath(p.Source) != nil || syncagent.ValidatePath(p.Destination) != nil {
+		if validateSyncPath(p.Source) != nil || validateSyncPath(p.Destination) != nil {
 			return diags
 		}
 		for _, e := range p.Exclude {
-			if syncagent.ValidateExclude(e) != nil {
+			if validateSyncExclude(e) != nil {
 				return diags
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
+	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
 )
 
 // operationContext bounds ctx by a CRUD operation's timeout, registers the
@@ -133,4 +134,20 @@ func poolCloud(c *conns.AWSClient) pool.AWS {
 // carries the resource's field (operationContext, tflog.SetField).
 func logProgress(ctx context.Context) func(string) {
 	return func(msg string) { tflog.Info(ctx, msg) }
+}
+
+// warnDrift logs, and shows as a warning diagnostic, something Read found
+// deleted or changed out of band in the named resource, so the plan that
+// follows says why it changes. what names the object.
+func warnDrift(ctx context.Context, diags *diag.Diagnostics, resourceID, what, next string) {
+	tflog.Warn(ctx, what+"; "+next)
+	diags.AddWarning(fmt.Sprintf("Drift in %s: %s", resourceID, what), next)
+}
+
+// targetKind names a load balancer attachment's kind in AWS's words.
+func targetKind(t poolhealth.Target) string {
+	if t.Kind == poolhealth.KindClassicELB {
+		return "classic load balancer"
+	}
+	return "target group"
 }

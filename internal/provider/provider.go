@@ -156,7 +156,14 @@ func (p *CloneProvider) Configure(ctx context.Context, req provider.ConfigureReq
 	client := conns.New(awsCfg, ep, logger)
 	client.AccountID = accountID
 	client.Partition = partition
+	resp.Diagnostics.Append(validateDefaultTags(defaultTags)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	client.DefaultTags = defaultTags
+	if data.defaultTagsUnknown() {
+		defaultTagsPending.Store(client, struct{}{})
+	}
 	tflog.Debug(ctx, "configured AWS clients", map[string]any{"region": awsCfg.Region, "account_id": accountID})
 
 	resp.ResourceData = client
@@ -303,9 +310,45 @@ func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsb
 
 	defaultTags := map[string]string{}
 	for _, dt := range m.DefaultTags {
-		diags.Append(dt.Tags.ElementsAs(ctx, &defaultTags, false)...)
+		if mapKnown(dt.Tags) {
+			diags.Append(dt.Tags.ElementsAs(ctx, &defaultTags, false)...)
+		}
 	}
 	return cfg, ep, defaultTags, diags
+}
+
+// validateDefaultTags checks default_tags as tagsValidators does. Values
+// unknown while planning reach no validator, so Configure checks what it
+// gets before any resource is applied with them.
+func validateDefaultTags(tags map[string]string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	at := path.Root("default_tags").AtListIndex(0).AtName("tags")
+	if len(tags) > maxTags {
+		diags.AddAttributeError(at, "Too many tags", fmt.Sprintf("default_tags has %d tags; the provider allows %d.", len(tags), maxTags))
+	}
+	for k, v := range tags {
+		switch {
+		case reservedTagKey.MatchString(k):
+			diags.AddAttributeError(at.AtMapKey(k), "Reserved tag key", fmt.Sprintf("%s: tag key %q must not start with \"aws:\" or \"clone:\".", at.AtMapKey(k), k))
+		case checkTagString(k, 1, maxTagKeyLen) != "":
+			diags.AddAttributeError(at.AtMapKey(k), "Invalid tag key", fmt.Sprintf("%s: tag key %q %s.", at.AtMapKey(k), k, checkTagString(k, 1, maxTagKeyLen)))
+		case checkTagString(v, 0, maxTagValueLen) != "":
+			diags.AddAttributeError(at.AtMapKey(k), "Invalid tag value", fmt.Sprintf("%s: tag value %q %s.", at.AtMapKey(k), v, checkTagString(v, 0, maxTagValueLen)))
+		}
+	}
+	return diags
+}
+
+// defaultTagsUnknown tells whether default_tags depend on values known only
+// after apply. Terraform then configures the provider twice: with unknown
+// values for the plan, with known ones for the apply.
+func (m providerModel) defaultTagsUnknown() bool {
+	for _, dt := range m.DefaultTags {
+		if !mapKnown(dt.Tags) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseDurationOrZero(v types.String) time.Duration {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -24,13 +25,21 @@ func providerAssumeRoleBlock() schema.Block {
 					MarkdownDescription: "ARN of the role to assume.",
 					Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
 				},
-				"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name recorded in CloudTrail."},
-				"external_id":  schema.StringAttribute{Optional: true, MarkdownDescription: "External ID the role's trust policy requires."},
-				"duration":     sessionDurationAttr(),
-				"policy":       schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+				"session_name": sessionNameAttr(),
+				"external_id": schema.StringAttribute{
+					Optional:            true,
+					MarkdownDescription: "External ID the role's trust policy requires.",
+					Validators: []validator.String{
+						stringvalidator.LengthBetween(2, 1224),
+						stringvalidator.RegexMatches(externalIDRegexp, "must be letters, digits and _ + = , . @ : / -"),
+					},
+				},
+				"duration": sessionDurationAttr(),
+				"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
 				"source_identity": schema.StringAttribute{
 					Optional:            true,
 					MarkdownDescription: "Source identity passed to the assumed role.",
+					Validators:          []validator.String{stringvalidator.RegexMatches(sessionNameRegexp, "must be 2-64 letters, digits and _ + = , . @ -")},
 				},
 				"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Session tags."},
 			},
@@ -51,7 +60,7 @@ func providerAssumeRoleWithWebIdentityBlock() schema.Block {
 					MarkdownDescription: "ARN of the role to assume.",
 					Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
 				},
-				"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name recorded in CloudTrail."},
+				"session_name": sessionNameAttr(),
 				"web_identity_token": schema.StringAttribute{
 					Optional:            true,
 					Sensitive:           true,
@@ -96,7 +105,12 @@ func providerDefaultTagsBlock() schema.Block {
 		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
 		NestedObject: schema.NestedBlockObject{
 			Attributes: map[string]schema.Attribute{
-				"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Tags."},
+				"tags": schema.MapAttribute{
+					ElementType:         types.StringType,
+					Optional:            true,
+					MarkdownDescription: "Tags.",
+					Validators:          tagsValidators(),
+				},
 			},
 		},
 	}
@@ -108,6 +122,22 @@ func endpointAttr(service string) schema.StringAttribute {
 		Optional:            true,
 		MarkdownDescription: fmt.Sprintf("Endpoint URL for %s. Overrides `AWS_ENDPOINT_URL_*` and `AWS_ENDPOINT_URL`.", service),
 		Validators:          []validator.String{stringvalidator.RegexMatches(urlRegexp, "must be an http(s) URL")},
+	}
+}
+
+// STS's shapes of a role session name, a source identity and an external id
+// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+var (
+	sessionNameRegexp = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	externalIDRegexp  = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+)
+
+// sessionNameAttr is the name of an assumed-role session.
+func sessionNameAttr() schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: "Session name recorded in CloudTrail.",
+		Validators:          []validator.String{stringvalidator.RegexMatches(sessionNameRegexp, "must be 2-64 letters, digits and _ + = , . @ -")},
 	}
 }
 

@@ -167,7 +167,7 @@ func liveClones(ctx context.Context, client *conns.AWSClient, clones []acctest.O
 func sweepTemplates(ctx context.Context, client *conns.AWSClient, found map[string][]acctest.Orphan) error {
 	for _, o := range found[acctest.KindLaunchTemplate] {
 		if isTestName(o.Name) {
-			if err := pool.DeleteTemplate(ctx, client.EC2, o.Name); err != nil {
+			if err := pool.DeleteTemplate(ctx, client.EC2, o.ID); err != nil {
 				return err
 			}
 			swept("launch template", o.Name)

@@ -1,12 +1,7 @@
 set -u -o pipefail
 umask 077
 
-# Test and operator overrides: CLONE_SYNC_PATHS_FILE and CLONE_SYNC_KEY_FILE
-# replace the SSM parameters, CLONE_SYNC_RUN_DIR the per-boot directory,
-# CLONE_SYNC_IMDS_ENDPOINT the instance metadata service, and
-# CLONE_SYNC_DRY_ARGV=1 prints every rsync argv (NUL-terminated elements,
-# an empty element after each argv) instead of running anything; a dry run
-# checks the key only when CLONE_SYNC_KEY_FILE is set.
+# The CLONE_SYNC_* overrides are documented in the package (doc.go).
 
 log() {
 	printf 'clone-sync[%s]: %s\n' "$CS_NAME" "$*" >&2
@@ -59,11 +54,21 @@ get_parameter() {
 }
 
 lifecycle=skipped
+warnings=
+warn() {
+	log "warning: $1"
+	warnings+="$1"$'\n'
+}
+
 write_status() {
-	python3 - "$CS_STATUS_FILE" "$CS_NAME" "$1" "$2" "$lifecycle" "$3" <<'PY'
+	if ! command -v python3 >/dev/null 2>&1; then
+		printf '{"policy": "%s", "exit_code": %d, "lifecycle_hook": "%s", "reason": "%s"}\n' "$CS_NAME" "$1" "$lifecycle" "$3" >"$CS_STATUS_FILE"
+		return
+	fi
+	python3 - "$CS_STATUS_FILE" "$CS_NAME" "$1" "$2" "$lifecycle" "$3" "$warnings" <<'PY'
 import datetime, json, os, sys
 
-path, name, code, nbytes, lifecycle, reason = sys.argv[1:7]
+path, name, code, nbytes, lifecycle, reason, warnings = sys.argv[1:8]
 code, nbytes = int(code), int(nbytes)
 now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 try:
@@ -81,6 +86,7 @@ status = {
     'bytes_transferred': nbytes,
     'lifecycle_hook': lifecycle,
     'reason': reason or None,
+    'warnings': [w for w in warnings.split('\n') if w],
 }
 tmp = '%s.tmp.%d' % (path, os.getpid())
 with open(tmp, 'w') as f:
@@ -103,6 +109,20 @@ finish() {
 	fi
 	exit "$1"
 }
+
+tools=(python3)
+[ -n "$dry" ] || tools+=(rsync ssh)
+[ -n "$dry" ] && [ -z "${CLONE_SYNC_KEY_FILE:-}" ] || tools+=(ssh-keygen)
+if [ -z "${CLONE_SYNC_PATHS_FILE:-}" ] || [ -z "${CLONE_SYNC_KEY_FILE:-}" ] || { [ -z "$dry" ] && [ -n "$CS_LIFECYCLE_HOOK_NAME" ]; }; then
+	tools+=(aws curl)
+fi
+missing=()
+for tool in "${tools[@]}"; do
+	command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	finish 2 0 "missing tools on this image: ${missing[*]}"
+fi
 
 master=$CS_MASTER_ADDRESS
 if [ -z "$master" ] && [ -r "$CS_MASTER_ENV_FILE" ]; then
@@ -252,6 +272,10 @@ while IFS= read -r -d '' remote; do
 	cat -- "$stats_file"
 	received=$(sed -n 's/^Total bytes received: //p' "$stats_file" | tr -cd '0-9')
 	total=$((total + ${received:-0}))
+	if [ "$code" -eq 24 ]; then
+		warn "rsync of $remote: some files vanished before they could be transferred (exit 24)"
+		code=0
+	fi
 	if [ "$code" -ne 0 ]; then
 		log "error: rsync of $remote exited with $code"
 		if [ "$rc" -eq 0 ]; then

@@ -62,11 +62,18 @@
 //     --delete only for paths with Delete, and one "--filter=- PATTERN" per
 //     exclude;
 //   - writes Policy.StatusFile: {"policy", "last_run", "last_success",
-//     "exit_code", "bytes_transferred", "lifecycle_hook", "reason"}, where
-//     reason explains a failed run and is null otherwise;
+//     "exit_code", "bytes_transferred", "lifecycle_hook", "reason",
+//     "warnings"}, where reason explains a failed run and is null
+//     otherwise, and warnings lists what a successful run put up with;
 //   - after the first fully successful run of a boot, completes the launch
 //     lifecycle hook (CONTINUE) when LifecycleHookName and
 //     AutoScalingGroupName are set, using the instance id from IMDSv2.
+//
+// A run first checks the tools it needs (python3; rsync, ssh and
+// ssh-keygen; the AWS CLI and curl when it reads SSM or completes the hook)
+// and fails with exit code 2 naming each missing one. rsync's exit 24
+// ("some files vanished before they could be transferred", routine on a
+// live site) counts as success, with a warning in the status.
 //
 // Runs are serialised with flock. The exit code is 0, the first failing
 // rsync exit code, 2 for configuration errors, 3 for an invalid path list

@@ -297,11 +297,20 @@ func TestRenderRunCommandDocument(t *testing.T) {
 	}
 }
 
-// TestAgentAWSMode runs the agent without file overrides against a fake aws
-// CLI, a fake rsync and a fake instance metadata service: first with a key
-// from another rotation than the path list, which must sync nothing and
-// leave the lifecycle hook alone, then with the matching key.
-func TestAgentAWSMode(t *testing.T) {
+// fakeClone is a clone as the agent sees it in AWS mode: a fake aws CLI,
+// a fake rsync and a fake instance metadata service, no file overrides.
+type fakeClone struct {
+	dir, awsLog, rsyncLog string
+	key                   []byte
+	pub                   string
+	p                     Policy
+	env                   []string
+}
+
+// newFakeClone writes the fakes; rsync runs rsyncBody after logging its
+// argv.
+func newFakeClone(t *testing.T, rsyncBody string) *fakeClone {
+	t.Helper()
 	requireTools(t, "bash", "python3", "curl", "ssh-keygen")
 	dir := plainTempDir(t)
 	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -318,34 +327,18 @@ func TestAgentAWSMode(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}))
-	defer imds.Close()
-
+	t.Cleanup(imds.Close)
 	key, pub, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, otherPub, err := GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePaths := func(pub string) {
-		fp, err := KeyFingerprint(pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := PathsJSON([]Path{{Source: "/srv/app/www", Destination: filepath.Join(dir, "www")}}, fp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeTestFile(t, filepath.Join(dir, "paths.json"), doc, 0o600)
-	}
+	c := &fakeClone{dir: dir, awsLog: filepath.Join(dir, "aws.log"), rsyncLog: filepath.Join(dir, "rsync.log"), key: key, pub: pub}
 	writeTestFile(t, filepath.Join(dir, "key.pem"), string(key), 0o600)
 	writeTestFile(t, filepath.Join(dir, "master.env"), "MASTER_INSTANCE_ID=i-1\nMASTER_ADDRESS=10.9.8.7\n", 0o644)
 	bin := filepath.Join(dir, "bin")
-	awsLog, rsyncLog := filepath.Join(dir, "aws.log"), filepath.Join(dir, "rsync.log")
 	writeTestFile(t, filepath.Join(bin, "aws"), `#!/bin/sh
-printf '%s ' "$@" >>`+awsLog+`
-echo >>`+awsLog+`
+printf '%s ' "$@" >>`+c.awsLog+`
+echo >>`+c.awsLog+`
 case " $* " in
 *" get-parameter --name /clone/web/paths "*) cat `+filepath.Join(dir, "paths.json")+` ;;
 *" get-parameter --name /clone/web/key "*) cat `+filepath.Join(dir, "key.pem")+` ;;
@@ -354,102 +347,155 @@ case " $* " in
 esac
 `, 0o700)
 	writeTestFile(t, filepath.Join(bin, "rsync"), `#!/bin/sh
-printf '%s\n' "$@" >>`+rsyncLog+`
-echo "Total bytes received: 1,234"
-`, 0o700)
+printf '%s\n' "$@" >>`+c.rsyncLog+`
+`+rsyncBody, 0o700)
 
-	p := validPolicy()
-	p.MasterAddress = ""
-	p.MasterEnvFile = filepath.Join(dir, "master.env")
-	p.StatusFile = filepath.Join(dir, "state", "status.json")
-	p.LifecycleHookName, p.AutoScalingGroupName = "launch", "web-pool"
-	writeTestFile(t, filepath.Join(dir, "agent.sh"), RenderAgentScript(p), 0o700)
-
-	var env []string
+	c.p = validPolicy()
+	c.p.MasterAddress = ""
+	c.p.MasterEnvFile = filepath.Join(dir, "master.env")
+	c.p.StatusFile = filepath.Join(dir, "state", "status.json")
+	c.p.LifecycleHookName, c.p.AutoScalingGroupName = "launch", "web-pool"
+	writeTestFile(t, filepath.Join(dir, "agent.sh"), RenderAgentScript(c.p), 0o700)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "CLONE_SYNC_") && !strings.HasPrefix(kv, "PATH=") {
-			env = append(env, kv)
+			c.env = append(c.env, kv)
 		}
 	}
-	env = append(env, "PATH="+bin+":"+os.Getenv("PATH"), "CLONE_SYNC_IMDS_ENDPOINT="+imds.URL, "CLONE_SYNC_RUN_DIR="+filepath.Join(dir, "run"))
-	readStatus := func() (agentStatus, []byte) {
-		t.Helper()
-		s, err := os.ReadFile(p.StatusFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var status agentStatus
-		if err := json.Unmarshal(s, &status); err != nil {
-			t.Fatal(err)
-		}
-		return status, s
+	c.env = append(c.env, "PATH="+bin+":"+os.Getenv("PATH"), "CLONE_SYNC_IMDS_ENDPOINT="+imds.URL, "CLONE_SYNC_RUN_DIR="+filepath.Join(dir, "run"))
+	c.writePaths(t, pub)
+	return c
+}
+
+// writePaths writes the path list for the key whose public half is pub.
+func (c *fakeClone) writePaths(t *testing.T, pub string) {
+	t.Helper()
+	fp, err := KeyFingerprint(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := PathsJSON([]Path{{Source: "/srv/app/www", Destination: filepath.Join(c.dir, "www")}}, fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(c.dir, "paths.json"), doc, 0o600)
+}
+
+// run runs the agent once and returns its exit code and output.
+func (c *fakeClone) run(t *testing.T) (int, string) {
+	t.Helper()
+	cmd := exec.Command("bash", filepath.Join(c.dir, "agent.sh"))
+	cmd.Env = c.env
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+func (c *fakeClone) status(t *testing.T) (agentStatus, []byte) {
+	t.Helper()
+	s, err := os.ReadFile(c.p.StatusFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status agentStatus
+	if err := json.Unmarshal(s, &status); err != nil {
+		t.Fatal(err)
+	}
+	return status, s
+}
+
+const completeHook = "--region eu-west-1 autoscaling complete-lifecycle-action --lifecycle-hook-name launch --auto-scaling-group-name web-pool --lifecycle-action-result CONTINUE --instance-id i-0123456789abcdef0 \n"
+
+// TestAgentAWSMode runs the agent without file overrides against a fake aws
+// CLI, a fake rsync and a fake instance metadata service: first with a key
+// from another rotation than the path list, which must sync nothing and
+// leave the lifecycle hook alone, then with the matching key.
+func TestAgentAWSMode(t *testing.T) {
+	c := newFakeClone(t, `echo "Total bytes received: 1,234"
+`)
+	_, otherPub, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
 	}
 	getParameters := "--region eu-west-1 ssm get-parameter --name /clone/web/paths --with-decryption --query Parameter.Value --output text \n" +
 		"--region eu-west-1 ssm get-parameter --name /clone/web/key --with-decryption --query Parameter.Value --output text \n"
 
-	writePaths(otherPub)
-	cmd := exec.Command("bash", filepath.Join(dir, "agent.sh"))
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if code := cmd.ProcessState.ExitCode(); code != 75 {
-		t.Fatalf("agent with a key of another rotation exited %d (%v), want 75\n%s", code, err, out)
+	c.writePaths(t, otherPub)
+	if code, out := c.run(t); code != 75 {
+		t.Fatalf("agent with a key of another rotation exited %d, want 75\n%s", code, out)
 	}
-	if calls, _ := os.ReadFile(awsLog); string(calls) != getParameters {
+	if calls, _ := os.ReadFile(c.awsLog); string(calls) != getParameters {
 		t.Errorf("aws calls of the refused run:\n%s\nwant:\n%s", calls, getParameters)
 	}
-	if _, err := os.Stat(rsyncLog); !os.IsNotExist(err) {
+	if _, err := os.Stat(c.rsyncLog); !os.IsNotExist(err) {
 		t.Errorf("the refused run invoked rsync: %v", err)
 	}
-	if status, s := readStatus(); status.ExitCode != 75 || status.LastSuccess != nil || status.LifecycleHook == "completed" ||
+	if status, s := c.status(t); status.ExitCode != 75 || status.LastSuccess != nil || status.LifecycleHook == "completed" ||
 		status.Reason == nil || !strings.HasPrefix(*status.Reason, "key and path list are from different rotations; retrying next run") {
 		t.Errorf("status of the refused run: %s", s)
 	}
 	for _, f := range []string{"key", "key.pub", "paths.fields", "paths.fingerprint"} {
-		if _, err := os.Stat(filepath.Join(dir, "run", f)); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(c.dir, "run", f)); !os.IsNotExist(err) {
 			t.Errorf("%s outlived the refused run: %v", f, err)
 		}
 	}
 
-	writePaths(pub)
-	if err := os.Remove(awsLog); err != nil {
+	c.writePaths(t, c.pub)
+	if err := os.Remove(c.awsLog); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		cmd := exec.Command("bash", filepath.Join(dir, "agent.sh"))
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("agent: %v\n%s", err, out)
+		if code, out := c.run(t); code != 0 {
+			t.Fatalf("agent exited %d\n%s", code, out)
 		}
 	}
 
-	calls, _ := os.ReadFile(awsLog)
-	wantCalls := getParameters +
-		"--region eu-west-1 autoscaling complete-lifecycle-action --lifecycle-hook-name launch --auto-scaling-group-name web-pool --lifecycle-action-result CONTINUE --instance-id i-0123456789abcdef0 \n" +
-		getParameters
-	if string(calls) != wantCalls {
+	calls, _ := os.ReadFile(c.awsLog)
+	if wantCalls := getParameters + completeHook + getParameters; string(calls) != wantCalls {
 		t.Errorf("aws calls:\n%s\nwant:\n%s", calls, wantCalls)
 	}
-	argv, _ := os.ReadFile(rsyncLog)
-	if !strings.Contains(string(argv), "\nclone-sync@10.9.8.7:./\n"+filepath.Join(dir, "www")+"/\n") {
+	argv, _ := os.ReadFile(c.rsyncLog)
+	if !strings.Contains(string(argv), "\nclone-sync@10.9.8.7:./\n"+filepath.Join(c.dir, "www")+"/\n") {
 		t.Errorf("rsync did not pull from the env file's master address:\n%s", argv)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "run", "key")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(c.dir, "run", "key")); !os.IsNotExist(err) {
 		t.Errorf("the private key outlived the run: %v", err)
 	}
-	if status, s := readStatus(); status.ExitCode != 0 || status.BytesTransferred != 1234 || status.LifecycleHook != "completed" ||
+	if status, s := c.status(t); status.ExitCode != 0 || status.BytesTransferred != 1234 || status.LifecycleHook != "completed" ||
 		status.LastSuccess == nil || status.Reason != nil {
 		t.Errorf("status: %s", s)
 	}
 }
 
+// TestAgentVanishedFilesCompleteTheHook: on a live site rsync's exit 24
+// ("some files vanished before they could be transferred") is routine. The
+// first sync that ends with it succeeds, completes the lifecycle hook, and
+// says so as a warning in the status file.
+func TestAgentVanishedFilesCompleteTheHook(t *testing.T) {
+	c := newFakeClone(t, `echo "file has vanished: \"/srv/app/www/tmp/upload.part\"" >&2
+echo "Total bytes received: 99"
+exit 24
+`)
+	if code, out := c.run(t); code != 0 {
+		t.Fatalf("agent exited %d after rsync's exit 24, want 0\n%s", code, out)
+	}
+	if calls, _ := os.ReadFile(c.awsLog); !strings.Contains(string(calls), completeHook) {
+		t.Errorf("the lifecycle hook was not completed; aws calls:\n%s", calls)
+	}
+	status, s := c.status(t)
+	if status.ExitCode != 0 || status.LifecycleHook != "completed" || status.LastSuccess == nil || status.BytesTransferred != 99 ||
+		len(status.Warnings) != 1 || !strings.Contains(status.Warnings[0], "vanished") {
+		t.Errorf("status: %s", s)
+	}
+}
+
 type agentStatus struct {
-	Policy           string  `json:"policy"`
-	LastRun          string  `json:"last_run"`
-	LastSuccess      *string `json:"last_success"`
-	ExitCode         int     `json:"exit_code"`
-	BytesTransferred int64   `json:"bytes_transferred"`
-	LifecycleHook    string  `json:"lifecycle_hook"`
-	Reason           *string `json:"reason"`
+	Policy           string   `json:"policy"`
+	LastRun          string   `json:"last_run"`
+	LastSuccess      *string  `json:"last_success"`
+	ExitCode         int      `json:"exit_code"`
+	BytesTransferred int64    `json:"bytes_transferred"`
+	LifecycleHook    string   `json:"lifecycle_hook"`
+	Reason           *string  `json:"reason"`
+	Warnings         []string `json:"warnings"`
 }
 
 func writeTestFile(t *testing.T, path, content string, mode os.FileMode) {
@@ -459,5 +505,53 @@ func writeTestFile(t *testing.T, path, content string, mode os.FileMode) {
 	}
 	if err := os.WriteFile(path, []byte(content), mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAgentNamesMissingTools: on an image without rsync or the AWS CLI the
+// agent stops at once, names each missing tool, and leaves the hook alone.
+func TestAgentNamesMissingTools(t *testing.T) {
+	c := newFakeClone(t, "exit 0\n")
+	// A PATH holding only what the agent's shell itself runs, python3 and
+	// curl: no rsync, ssh, ssh-keygen or aws.
+	bin := filepath.Join(c.dir, "bare")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// python3 may be a version manager's shim that needs more on PATH:
+	// link the interpreter itself.
+	python, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(strings.TrimSpace(string(python)), filepath.Join(bin, "python3")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"mkdir", "rm", "cat", "flock", "curl"} {
+		path, err := exec.LookPath(tool)
+		if err != nil {
+			continue
+		}
+		if err := os.Symlink(path, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, kv := range c.env {
+		if strings.HasPrefix(kv, "PATH=") {
+			c.env[i] = "PATH=" + bin
+		}
+	}
+	cmd := exec.Command("/bin/bash", filepath.Join(c.dir, "agent.sh"))
+	cmd.Env = c.env
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 {
+		t.Fatalf("agent exited %d, want 2\n%s", code, out)
+	}
+	status, s := c.status(t)
+	if status.Reason == nil || !strings.Contains(*status.Reason, "missing tools on this image: rsync ssh ssh-keygen aws") || status.LifecycleHook == "completed" {
+		t.Errorf("status: %s", s)
+	}
+	if _, err := os.Stat(c.awsLog); !os.IsNotExist(err) {
+		t.Errorf("the agent called the AWS CLI: %v", err)
 	}
 }

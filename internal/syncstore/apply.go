@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 )
 
@@ -166,15 +167,20 @@ func prepare(ctx context.Context, env Env, want Desired, prior *Prior) (*run, er
 	if err != nil {
 		return nil, err
 	}
+	// rebuild: the policy parameter was deleted out of band, and is
+	// written again from want; Read planned a new key, as the public key
+	// went with it.
+	rebuild := false
 	if prior != nil {
-		if r.old, err = FindRecord(ctx, env.SSM, want.Name); err != nil {
+		r.old, err = FindRecord(ctx, env.SSM, want.Name)
+		if rebuild = notfound.Is(err) && r.rotate; err != nil && !rebuild {
 			return nil, err
 		}
 	}
 	r.masterMoved = prior == nil || want.MasterInstanceID != prior.MasterInstanceID
 	r.userMoved = prior != nil && want.SSHUser != prior.SSHUser
 	address := r.old.MasterAddress
-	if r.masterMoved || want.ResolveMaster {
+	if r.masterMoved || want.ResolveMaster || rebuild {
 		if address, err = env.FindMaster(ctx, want.MasterInstanceID); err != nil {
 			return nil, err
 		}
@@ -227,8 +233,45 @@ func (r *run) record(address, root, publicKey, fingerprint string) Record {
 	}
 }
 
+// claimNames fails, naming it, when the document or a parameter a new
+// policy would write already exists: without the policy parameter, which a
+// create writes first, they are not the policy's own, and the policy never
+// adopts, changes or deletes what it did not create.
+func claimNames(ctx context.Context, api API, name string) error {
+	names := NamesOf(name)
+	if _, err := FindParameterInfo(ctx, api, names.PolicyParameter); err == nil {
+		// A policy by that name: CreateRecord refuses it, with a hint to
+		// import it.
+		return nil
+	} else if !notfound.Is(err) {
+		return err
+	}
+	if _, err := FindDocument(ctx, api, name); err == nil {
+		return foreignError(name, "SSM document", names.Document)
+	} else if !notfound.Is(err) {
+		return err
+	}
+	for _, p := range []string{names.KeyParameter, names.PathsParameter} {
+		if _, err := FindParameterInfo(ctx, api, p); err == nil {
+			return foreignError(name, "SSM parameter", p)
+		} else if !notfound.Is(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func foreignError(policy, kind, name string) error {
+	return fmt.Errorf("%s %s already exists and was not created by Clone Sync Policy (%s): "+
+		"the policy never adopts, changes or deletes an object it did not create. Delete or rename that %s, or give the policy another name",
+		kind, name, policy, kind)
+}
+
 func (r *run) create(ctx context.Context) error {
 	name := r.want.Name
+	if err := claimNames(ctx, r.env.SSM, name); err != nil {
+		return err
+	}
 	if err := CreateRecord(ctx, r.env.SSM, r.rec, r.want.Tags); err != nil {
 		if errors.Is(err, ErrAlreadyExists) {
 			return fmt.Errorf("a sync policy named %s already exists (%w); import it with terraform import", name, err)

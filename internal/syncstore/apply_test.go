@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 )
@@ -123,6 +125,27 @@ func TestApplyCreateRefusesAnExistingPolicy(t *testing.T) {
 	wantWrites(t, f, "PutParameter "+policyParam)
 	if f.params[policyParam].value != before || len(f.params) != 3 || len(f.docs) != 1 {
 		t.Error("the existing policy was changed")
+	}
+}
+
+// Rule 3: a document or parameter by a name a new policy would write,
+// without the policy parameter, is another's: the create fails naming it
+// before writing anything.
+func TestApplyCreateRefusesForeignObjects(t *testing.T) {
+	for _, foreign := range []string{document, keyParam, pathsParam} {
+		t.Run(foreign, func(t *testing.T) {
+			f := newFakeSSM(t)
+			if foreign == document {
+				f.docs[document] = "{}"
+			} else {
+				f.params[foreign] = &fakeParameter{value: "theirs", kind: ssmtypes.ParameterTypeString, version: 1}
+			}
+			_, err := Apply(context.Background(), f.env(), testDesired(), nil)
+			if err == nil || !strings.Contains(err.Error(), foreign) || !strings.Contains(err.Error(), "not created by Clone Sync Policy") {
+				t.Fatalf("err = %v, want one naming %s", err, foreign)
+			}
+			wantWrites(t, f)
+		})
 	}
 }
 

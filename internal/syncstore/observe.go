@@ -110,3 +110,29 @@ func (o *Observed) observeKey(ctx context.Context, api API, parameter string) er
 func (o *Observed) drift(format string, args ...any) {
 	o.Drift = append(o.Drift, fmt.Sprintf(format, args...))
 }
+
+// Leftovers lists, by name, the objects of policy name that exist: the
+// document and the key and paths parameters. Read asks when the policy
+// parameter is gone: with leftovers, the policy was damaged out of band,
+// not deleted, and the next apply writes the policy parameter again.
+func Leftovers(ctx context.Context, api API, name string) ([]string, error) {
+	names := NamesOf(name)
+	var left []string
+	for _, p := range []string{names.KeyParameter, names.PathsParameter} {
+		_, err := FindParameterInfo(ctx, api, p)
+		switch {
+		case err == nil:
+			left = append(left, "parameter "+p)
+		case !notfound.Is(err):
+			return nil, err
+		}
+	}
+	_, err := FindDocument(ctx, api, name)
+	switch {
+	case err == nil:
+		left = append(left, "document "+names.Document)
+	case !notfound.Is(err):
+		return nil, err
+	}
+	return left, nil
+}

@@ -28,6 +28,32 @@ var (
 
 const maxUnitNameLen = 255
 
+// disableServiceScript stops, disables and masks the unit named $1 on a
+// clone, every boot, and never fails the boot:
+//   - an alias (mysql.service linking to mariadb.service) is resolved to
+//     its real unit through the alias symlink in the unit directories:
+//     masking the alias name fails ("already exists and is a symlink") and
+//     leaves the real unit enabled;
+//   - when a unit file of that name in /etc blocks the mask ("already
+//     exists"), a runtime drop-in makes the unit refuse to start for this
+//     boot, re-applied on every boot.
+//
+// https://www.freedesktop.org/software/systemd/man/latest/systemctl.html#mask%20UNIT%E2%80%A6
+// https://www.freedesktop.org/software/systemd/man/latest/systemd.unit.html#ConditionArchitecture=
+const disableServiceScript = `n=$1; case $n in *.*) ;; *) n=$n.service;; esac
+u=$n
+for d in /etc/systemd/system /run/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
+if [ -L "$d/$n" ]; then t=$(readlink "$d/$n"); [ "$t" = /dev/null ] || u=${t##*/}; break; fi
+[ -e "$d/$n" ] && break
+done
+systemctl disable --now -- "$u" >/dev/null 2>&1
+if ! systemctl mask -- "$u" 2>/dev/null; then
+d=/run/systemd/system/$u.d; mkdir -p "$d"
+printf '[Unit]\nRefuseManualStart=yes\nConditionNull=false\n' >"$d/50-clone-disable.conf"
+systemctl daemon-reload >/dev/null 2>&1
+fi
+exit 0`
+
 // MasterParts renders the cloud-config part that writes the master's address
 // to EnvFile and disables and masks DisableServices on every boot. It returns
 // no part when there is nothing to render.
@@ -56,8 +82,7 @@ func MasterParts(m MasterSettings) ([]Part, error) {
 	if len(services) > 0 {
 		b.WriteString("bootcmd:\n")
 		for _, s := range services {
-			fmt.Fprintf(&b, "  - [sh, -c, %s, disable-service, %s]\n",
-				quote(`systemctl disable --now -- "$1" || true; systemctl mask -- "$1"`), quote(s))
+			fmt.Fprintf(&b, "  - [sh, -c, %s, disable-service, %s]\n", quote(disableServiceScript), quote(s))
 		}
 	}
 	if m.EnvFile != "" {

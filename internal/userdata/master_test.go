@@ -22,7 +22,7 @@ func TestMasterPartsContent(t *testing.T) {
 				`content: "MASTER_ADDRESS=10.0.1.23\nMASTER_INSTANCE_ID=i-0123456789abcdef0\n"`,
 				`disable-service, "mysql"]`,
 				`disable-service, "redis-server.service"]`,
-				`systemctl disable --now -- \"$1\" || true; systemctl mask -- \"$1\"`,
+				"[sh, -c, " + quote(disableServiceScript) + ", disable-service, ",
 			},
 		},
 		{

@@ -307,9 +307,12 @@ def rule_recover_action(params, region):
             continue
         family = inst.instance_type.split(".")[0]
         if family not in RECOVER_FAMILIES:
+            # AWS's refusal names neither the instance nor its type (the
+            # operators' report behind issue 10): the caller must.
             raise StrictError(
                 "ValidationError",
-                "The EC2 recover action is not supported for instance %s of type %s" % (iid, inst.instance_type),
+                "Unsupported action %s: the EC2 recover action is not supported for this instance"
+                % next(a for a in actions if a.endswith(":ec2:recover")),
             )
 
 
