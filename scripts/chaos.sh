@@ -40,6 +40,6 @@ echo "chaos: $(count trials) trials, $(count faults) faults injected, $drift dri
 if ((status != 0)); then
   echo
   echo "failures (the whole story of each test is in $log):"
-  grep -E -- '--- FAIL|orphan after destroy|did not converge|exited -?[0-9]+, want|not reached|ended \(|panic:' "$log" | tail -100
+  grep -E -- '--- FAIL|orphan after destroy|did not converge|recovering apply exited|destroy exited|exited -?[0-9]+, want|not reached|ended \(|panic:' "$log" | tail -100
 fi
 exit "$status"

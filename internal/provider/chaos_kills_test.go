@@ -49,18 +49,23 @@ var chaosPhases = []string{phaseCreate, phaseRebake, phaseScale, phaseRollback, 
 // chaosStep is one phase: the variables it applies (destroy keeps the last
 // ones) and the exit code terraform ends it with when nothing is killed.
 type chaosStep struct {
-	phase   string
-	release string
-	desired int
-	exit    int
+	phase         string
+	release       string
+	desired       int
+	healthTimeout string
+	exit          int
 }
 
+// chaosHealthTimeout is the rolling update's health timeout but in the
+// rollback phase: patient, as the 2 cores are shared by every trial.
+const chaosHealthTimeout = "3m"
+
 var chaosLifecycle = []chaosStep{
-	{phase: phaseCreate, release: "v1", desired: 2},
-	{phase: phaseRebake, release: "v2", desired: 2},
-	{phase: phaseScale, release: "v2", desired: 1},
-	{phase: phaseRollback, release: "v3", desired: 1, exit: 1},
-	{phase: phaseDestroy, release: "v3", desired: 1},
+	{phase: phaseCreate, release: "v1", desired: 2, healthTimeout: chaosHealthTimeout},
+	{phase: phaseRebake, release: "v2", desired: 2, healthTimeout: chaosHealthTimeout},
+	{phase: phaseScale, release: "v2", desired: 1, healthTimeout: chaosHealthTimeout},
+	{phase: phaseRollback, release: "v3", desired: 1, healthTimeout: "10s", exit: 1},
+	{phase: phaseDestroy, release: "v3", desired: 1, healthTimeout: "10s"},
 }
 
 // chaosKillBefore bounds the random kill point of each phase: the kill
@@ -68,12 +73,12 @@ var chaosLifecycle = []chaosStep{
 // many calls at least must be made in the phase (measured on the strict
 // emulator; a phase that ends earlier fails the trial and says so).
 var chaosKillBefore = map[string]int{
-	phaseCreate:   60,
-	phaseRebake:   40,
-	phaseScale:    20,
-	phaseRollback: 30,
-	phaseDestroy:  30,
-	"recovery":    15,
+	phaseCreate:   55,  // 62-65 calls
+	phaseRebake:   100, // 110
+	phaseScale:    45,  // 51
+	phaseRollback: 70,  // 80
+	phaseDestroy:  45,  // about 50
+	"recovery":    15,  // its refresh alone makes more
 }
 
 // TestChaosKills SIGKILLs terraform (and the provider plugin) at a seeded
@@ -144,6 +149,7 @@ func (tr *chaosTrial) run(ctx context.Context, t *testing.T, cli *terraformCLI) 
 
 	// The lifecycle up to the phase to kill, then the kill.
 	var last chaosStep
+	var killed []string
 	for _, step := range chaosLifecycle {
 		last = step
 		if step.phase != tr.phase {
@@ -151,35 +157,44 @@ func (tr *chaosTrial) run(ctx context.Context, t *testing.T, cli *terraformCLI) 
 			continue
 		}
 		n := 1 + tr.rng.IntN(chaosKillBefore[step.phase])
-		t.Logf("trial %d (name %s): killing terraform at AWS call %d of phase %s", tr.index, tr.name, n, step.phase)
-		tr.prepare(ctx, t, step)
-		tr.killAt(ctx, t, n, chaosCommand(step)...)
+		tr.prepare(t, step, false)
+		killed = append(killed, fmt.Sprintf("phase %s at %s", step.phase, tr.killAt(ctx, t, n, chaosCommand(step)...)))
 		kills++
 		break
 	}
 
 	// Recover: the first sync works again; apply what the killed phase
-	// applied (after a killed destroy, the configuration is still there).
-	acctest.StandIn(t, emulator.StandIn{Group: tr.name, Result: "CONTINUE", DelaySeconds: 5})
+	// applied (after a killed destroy, the configuration is still there),
+	// with the patient health timeout.
+	last.healthTimeout = chaosHealthTimeout
+	tr.prepare(t, last, true)
 	if tr.killRecovery {
 		m := 1 + tr.rng.IntN(chaosKillBefore["recovery"])
-		t.Logf("trial %d: killing the recovering apply at AWS call %d", tr.index, m)
-		tr.killAt(ctx, t, m, "apply", "-auto-approve")
+		killed = append(killed, "the recovering apply at "+tr.killAt(ctx, t, m, "apply", "-auto-approve"))
 		recoveryKills++
 	}
-	tr.tf.mustRun(ctx, 0, "apply", "-auto-approve")
-	if err := chaosConverged(ctx, t, tr.tf, tr.name, tr.world, last.desired); err != nil {
-		t.Errorf("trial %d (seed %d, phase %s, name %s): the recovering apply did not converge: %s",
-			tr.index, tr.seed, tr.phase, tr.name, err)
+	report := fmt.Sprintf("trial %d (%s=%d, pool %s, killed in %s)", tr.index, chaosSeedEnv, tr.seed, tr.name, strings.Join(killed, ", then "))
+	switch code, out := tr.tf.run(ctx, "apply", "-auto-approve"); {
+	case code != 0:
+		t.Errorf("%s: the recovering apply exited %d:\n%s", report, code, out)
+	default:
+		if err := chaosConverged(ctx, t, tr.tf, tr.name, tr.world, last.desired); err != nil {
+			t.Errorf("%s: the recovering apply did not converge: %s", report, err)
+		}
 	}
-	tr.tf.mustRun(ctx, 0, "destroy", "-auto-approve")
+	if code, out := tr.tf.run(ctx, "destroy", "-auto-approve"); code != 0 {
+		t.Errorf("%s: terraform destroy exited %d:\n%s", report, code, out)
+	}
 	orphans = chaosAudit(ctx, t, tr.name)
+	if orphans > 0 {
+		t.Errorf("%s: %d objects left after destroy (listed above)", report, orphans)
+	}
 }
 
 // runStep runs one phase to its end and checks how it ended.
 func (tr *chaosTrial) runStep(ctx context.Context, t *testing.T, step chaosStep) {
 	t.Helper()
-	tr.prepare(ctx, t, step)
+	tr.prepare(t, step, false)
 	started := len(tr.proxy.Calls())
 	out := tr.tf.mustRun(ctx, step.exit, chaosCommand(step)...)
 	t.Logf("phase %s: %d AWS calls", step.phase, len(tr.proxy.Calls())-started)
@@ -193,12 +208,13 @@ func (tr *chaosTrial) runStep(ctx context.Context, t *testing.T, step chaosStep)
 var rolledBack = regexp.MustCompile(`rolled\s+back`)
 
 // prepare writes the step's variables and programs the clone stand-in:
-// in the rollback phase no new clone ever finishes its first sync.
-func (tr *chaosTrial) prepare(ctx context.Context, t *testing.T, step chaosStep) {
+// in the rollback phase (but for the recovery) no new clone ever finishes
+// its first sync.
+func (tr *chaosTrial) prepare(t *testing.T, step chaosStep, recovery bool) {
 	t.Helper()
 	chaosWriteVars(t, tr.tf, step)
 	standIn := emulator.StandIn{Group: tr.name, Result: "CONTINUE", DelaySeconds: 5}
-	if step.phase == phaseRollback {
+	if step.phase == phaseRollback && !recovery {
 		standIn.Result = "NEVER"
 	}
 	acctest.StandIn(t, standIn)
@@ -206,15 +222,17 @@ func (tr *chaosTrial) prepare(ctx context.Context, t *testing.T, step chaosStep)
 
 // killAt runs terraform args and SIGKILLs it, the provider plugin with it,
 // while the proxy holds its n-th AWS call (never forwarded), then removes
-// the state lock the killed command left behind.
-func (tr *chaosTrial) killAt(ctx context.Context, t *testing.T, n int, args ...string) {
+// the state lock the killed command left behind. It returns the call.
+func (tr *chaosTrial) killAt(ctx context.Context, t *testing.T, n int, args ...string) string {
 	t.Helper()
+	var at string
 	reached := chaosArmKill(tr.proxy, n)
 	defer tr.proxy.SetRule(nil)
 	p := tr.tf.start(ctx, args...)
 	select {
 	case c := <-reached:
-		t.Logf("killing terraform %s at call %d: %s %s", args[0], n, c.Service, c.Action)
+		at = fmt.Sprintf("AWS call %d (%s %s)", n, c.Service, c.Action)
+		t.Logf("trial %d: killing terraform %s at %s", tr.index, args[0], at)
 	case <-p.done:
 		t.Fatalf("terraform %s ended (%v) after fewer than %d AWS calls: lower the phase's kill bound\n%s",
 			strings.Join(args, " "), p.err, n, p.out.String())
@@ -226,6 +244,7 @@ func (tr *chaosTrial) killAt(ctx context.Context, t *testing.T, n int, args ...s
 	if err := os.Remove(filepath.Join(tr.tf.dir, ".terraform.tfstate.lock.info")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}
+	return at
 }
 
 // chaosArmKill makes the proxy hold the n-th call from now and every later
@@ -328,7 +347,7 @@ func chaosDemoConfig(t *testing.T, name string) string {
 		{`"clone-demo-web"`, strconv.Quote(name), 3},
 		{"  min_size           = 2\n", "  min_size           = 1\n", 1},
 		{"  desired_capacity   = 3\n", "  desired_capacity   = var.desired_capacity\n", 1},
-		{"\n  master {\n", "\n  rolling_update {\n    batch_size     = 1\n    health_timeout = \"10s\"\n  }\n\n  master {\n", 1},
+		{"\n  master {\n", "\n  rolling_update {\n    batch_size     = 1\n    health_timeout = var.health_timeout\n  }\n\n  master {\n", 1},
 	} {
 		if got := strings.Count(c, r.old); got != r.n {
 			t.Fatalf("examples/demo has %q %d times, want %d: update chaosDemoConfig", r.old, got, r.n)
@@ -339,12 +358,16 @@ func chaosDemoConfig(t *testing.T, name string) string {
 variable "desired_capacity" {
   type = number
 }
+
+variable "health_timeout" {
+  type = string
+}
 `
 }
 
 func chaosWriteVars(t *testing.T, tf *terraformCLI, step chaosStep) {
 	t.Helper()
-	vars := fmt.Sprintf("release          = %q\ndesired_capacity = %d\n", step.release, step.desired)
+	vars := fmt.Sprintf("release          = %q\ndesired_capacity = %d\nhealth_timeout   = %q\n", step.release, step.desired, step.healthTimeout)
 	if err := os.WriteFile(filepath.Join(tf.dir, "chaos.auto.tfvars"), []byte(vars), 0o600); err != nil {
 		t.Fatal(err)
 	}
