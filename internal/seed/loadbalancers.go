@@ -99,7 +99,9 @@ func (s *seeder) ensureLoadBalancer(ctx context.Context) error {
 	s.w.LoadBalancerDNS = aws.ToString(lb.DNSName)
 
 	if lb.State == nil || lb.State.Code != elbv2types.LoadBalancerStateEnumActive {
-		waiter := elbv2.NewLoadBalancerAvailableWaiter(s.elbv2)
+		waiter := elbv2.NewLoadBalancerAvailableWaiter(s.elbv2, func(o *elbv2.LoadBalancerAvailableWaiterOptions) {
+			o.MinDelay, o.MaxDelay = pollMin, pollMax
+		})
 		if err := waiter.Wait(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{s.w.LoadBalancerArn}}, waitLimit); err != nil {
 			return fmt.Errorf("waiting for load balancer %s to be active: %w", lbName, err)
 		}

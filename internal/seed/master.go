@@ -13,7 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-const waitLimit = 10 * time.Minute
+// waitLimit bounds each wait for a seeded object. pollMin and pollMax replace
+// the SDK waiters' 15 s first delay: a seed waits for a VPC, an instance and
+// a load balancer, and on the emulator each is ready within seconds, so the
+// default cost 15 s per wait (about 45 s per seeded world).
+const (
+	waitLimit = 10 * time.Minute
+	pollMin   = time.Second
+	pollMax   = 10 * time.Second
+)
 
 // imageNamePatterns are tried in order; moto's default image set has all of them.
 var imageNamePatterns = []string{
@@ -67,7 +75,9 @@ func (s *seeder) ensureMaster(ctx context.Context) error {
 func (s *seeder) useMaster(ctx context.Context, inst types.Instance) error {
 	id := aws.ToString(inst.InstanceId)
 	if inst.State == nil || inst.State.Name != types.InstanceStateNameRunning {
-		waiter := ec2.NewInstanceRunningWaiter(s.ec2)
+		waiter := ec2.NewInstanceRunningWaiter(s.ec2, func(o *ec2.InstanceRunningWaiterOptions) {
+			o.MinDelay, o.MaxDelay = pollMin, pollMax
+		})
 		if err := waiter.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, waitLimit); err != nil {
 			return fmt.Errorf("waiting for master instance (%s) to run: %w", id, err)
 		}

@@ -51,7 +51,9 @@ func (s *seeder) ensureVpc(ctx context.Context) error {
 		return fmt.Errorf("creating VPC: %w", err)
 	}
 	s.w.VpcID = aws.ToString(created.Vpc.VpcId)
-	if err := ec2.NewVpcAvailableWaiter(s.ec2).Wait(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{s.w.VpcID}}, waitLimit); err != nil {
+	if err := ec2.NewVpcAvailableWaiter(s.ec2, func(o *ec2.VpcAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = pollMin, pollMax
+	}).Wait(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{s.w.VpcID}}, waitLimit); err != nil {
 		return fmt.Errorf("waiting for VPC (%s): %w", s.w.VpcID, err)
 	}
 	return nil
