@@ -48,7 +48,7 @@ resource "clone_sync_policy" "test" {
 					acctest.StandIn(t, emulator.StandIn{Group: name, Result: "NEVER"})
 					go tagFirstSyncFailures(t, name, reason, 2*time.Minute)
 				},
-				Config: cfg,
+				Config:      cfg,
 				ExpectError: regexp.MustCompile(`(?s)i-[0-9a-f]+\s+unhealthy.*lifecycle\s+Pending:Wait:\s+its\s+first\s+sync\s+never\s+finished;\s+it\s+reports:\s+rsync\s+of\s+clone@10\.0\.1\.10.*exited\s+with\s+255.*Likely\s+causes:.*autoscaling:CompleteLifecycleAction`),
 			},
 		},
