@@ -74,7 +74,13 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"master":         clonePoolMasterBlock(),
 			"rolling_update": clonePoolRollingUpdateBlock(),
 			"scaling":        clonePoolScalingBlock(),
-			"timeouts":       timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{
+				Create: true, Update: true, Delete: true,
+				CreateDescription: "How long the create may take, until every clone is healthy in every attached load balancer (default `15m`).",
+				UpdateDescription: "How long an update may take, every rollout batch, scale-in drain and rollback included (default `15m`): " +
+					"a rollout of several batches needs more, about batches × (launch + health + deregistration delay).",
+				DeleteDescription: "How long the destroy may take, draining every clone out of its load balancers included (default `15m`).",
+			}),
 		},
 	}
 }
