@@ -118,8 +118,13 @@ apply)
     rm -rf "$work"
   fi
   if demo_applied; then
-    release=${RELEASE:-$(current_release)}
-    step "the demo is already applied (release ${release:-v1}): applying it again with that release"
+    current=$(current_release)
+    release=${RELEASE:-${current:-v1}}
+    if [[ "$release" == "${current:-v1}" ]]; then
+      step "the demo is already applied (release $release): applying it again with that release, which changes nothing"
+    else
+      step "the demo is already applied (release ${current:-v1}): RELEASE=$release re-bakes the image and rolls the pool onto it"
+    fi
     echo "make demo-rollout rolls out a new release; make demo-destroy tears everything down."
   else
     release=${RELEASE:-v1}

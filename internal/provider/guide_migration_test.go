@@ -66,7 +66,7 @@ func TestAccGuide_migration(t *testing.T) {
 				// 1. The pool beside the old group, from the old AMI.
 				PreConfig:       s.start,
 				Config:          configs[0],
-				ConfigVariables: guideVariablesFor(configs[0], vars),
+				ConfigVariables: guideVariablesFor(t, configs[0], vars),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckGroupRuns(t, name, legacy.imageID, desired),
 					s.expectAtLeast(2*desired),
@@ -77,7 +77,7 @@ func TestAccGuide_migration(t *testing.T) {
 				// a clone_image baked from the master.
 				PreConfig:       legacy.retire,
 				Config:          configs[1],
-				ConfigVariables: guideVariablesFor(configs[1], vars),
+				ConfigVariables: guideVariablesFor(t, configs[1], vars),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("clone_image.web", plancheck.ResourceActionCreate),
 					plancheck.ExpectResourceAction("clone_pool.web", plancheck.ResourceActionUpdate),
@@ -97,7 +97,7 @@ func TestAccGuide_migration(t *testing.T) {
 			{
 				// 5. Back in by import blocks: two imports, nothing else.
 				Config:          configs[3],
-				ConfigVariables: guideVariablesFor(configs[3], vars),
+				ConfigVariables: guideVariablesFor(t, configs[3], vars),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						expectImportOnly("clone_image.web"),
@@ -145,12 +145,13 @@ func guideVariables(world *seed.World, name, legacyImage string) map[string]conf
 
 // guideVariablesFor keeps the variables cfg declares, and fails on one it
 // declares that the test has no value for (it would run on its example id).
-func guideVariablesFor(cfg string, all map[string]config.Variable) config.Variables {
+func guideVariablesFor(t *testing.T, cfg string, all map[string]config.Variable) config.Variables {
+	t.Helper()
 	out := config.Variables{}
 	for _, m := range regexp.MustCompile(`(?m)^variable "([a-z_]+)"`).FindAllStringSubmatch(cfg, -1) {
 		v, ok := all[m[1]]
 		if !ok {
-			panic(fmt.Sprintf("the guide declares variable %q that TestAccGuide_migration does not set", m[1]))
+			t.Fatalf("the guide declares variable %q that TestAccGuide_migration does not set", m[1])
 		}
 		out[m[1]] = v
 	}
@@ -210,11 +211,21 @@ func newLegacyFleet(t *testing.T, world *seed.World, name string, size int) *leg
 	}); err != nil {
 		t.Fatalf("legacy AMI %s not available: %s", l.imageID, err)
 	}
+	// The root volume as aws_launch_template users write it: the image's
+	// device at the image's size.
+	root, rootSize, err := pool.RootDevice(ctx, c.EC2, l.imageID)
+	if err != nil {
+		t.Fatalf("reading the legacy AMI's root device: %s", err)
+	}
 	if _, err := c.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
 		LaunchTemplateName: aws.String(name),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{
 			ImageId: aws.String(l.imageID), InstanceType: ec2types.InstanceTypeT3Micro,
 			SecurityGroupIds: []string{world.SecurityGroupID},
+			BlockDeviceMappings: []ec2types.LaunchTemplateBlockDeviceMappingRequest{{
+				DeviceName: aws.String(root),
+				Ebs:        &ec2types.LaunchTemplateEbsBlockDeviceRequest{VolumeSize: aws.Int32(max(rootSize, 8)), Encrypted: aws.Bool(true)},
+			}},
 		},
 	}); err != nil {
 		t.Fatalf("creating the legacy launch template: %s", err)
@@ -227,7 +238,7 @@ func newLegacyFleet(t *testing.T, world *seed.World, name string, size int) *leg
 		MinSize: aws.Int32(int32(size)), MaxSize: aws.Int32(int32(2 * size)), DesiredCapacity: aws.Int32(int32(size)),
 		VPCZoneIdentifier: aws.String(strings.Join(world.SubnetIDs, ",")),
 		TargetGroupARNs:   []string{world.TargetGroupArn},
-		HealthCheckType:   aws.String("ELB"),
+		HealthCheckType:   aws.String("ELB"), HealthCheckGracePeriod: aws.Int32(300),
 	}); err != nil {
 		t.Fatalf("creating the legacy Auto Scaling group: %s", err)
 	}
