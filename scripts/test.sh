@@ -4,7 +4,7 @@
 # skipped tests and gives each one's reason (scripts/test_report.py). The
 # full verbose log is kept in .cache/test.log.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 mkdir -p .cache
 log=.cache/test.log
 
@@ -13,6 +13,8 @@ echo "unit and acceptance tests against the emulator: one line per test as it fi
 # cloud's clock (launches, health warm-up, draining), not on the CPU: run
 # more of them at once than there are cores. -json streams every package's
 # results as they come; -v would hold back all but one package's.
+# TEST_PACKAGES (default ./...) is a list of packages.
+# shellcheck disable=SC2086
 TF_ACC=1 go test -count=1 -json -timeout "${TEST_TIMEOUT:-80m}" -parallel "${TEST_PARALLEL:-4}" ${TEST_PACKAGES:-./...} 2>&1 |
   python3 scripts/test_report.py "$log"
 codes=("${PIPESTATUS[@]}")

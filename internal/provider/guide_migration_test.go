@@ -205,7 +205,7 @@ func newLegacyFleet(t *testing.T, world *seed.World, name string, size int) *leg
 	if err := waitFor(ctx, 2*time.Minute, func() (bool, error) {
 		out, err := c.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{l.imageID}})
 		if err != nil {
-			return false, nil // eventual consistency: a new id may be NotFound at first
+			return false, err // kept as the last error: a new id may be NotFound at first (eventual consistency)
 		}
 		return len(out.Images) == 1 && out.Images[0].State == ec2types.ImageStateAvailable, nil
 	}); err != nil {
@@ -445,7 +445,8 @@ func (s *targetSampler) stopAndCheck(floor int) resource.TestCheckFunc {
 	}
 }
 
-// waitFor polls ok every 250ms until it is true, fails, or timeout passes.
+// waitFor polls ok every 250ms until it is true or timeout passes; an error
+// does not stop it (it is reported with the timeout).
 func waitFor(ctx context.Context, timeout time.Duration, ok func() (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
