@@ -334,13 +334,23 @@ func (r *ClonePoolResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
-// ImportState takes the pool name and finds what the pool made from it.
+// ImportState takes the pool name and finds what the pool made from it. A
+// group the pool did not make (an aws_autoscaling_group's) is refused, as
+// Apply refuses to take one over: without this, state would hold it and
+// Apply would change it.
 func (r *ClonePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	ctx = r.client.Context(ctx)
 	name := strings.TrimSpace(req.ID)
 	summary := fmt.Sprintf("Importing Clone Pool (%s)", name)
 	if err := pool.ValidateName(name); err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	if g, err := r.cloud.FindGroup(ctx, pool.NamesFor(name).Group); err == nil && g.Tags[pool.TagPool] != name {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("Auto Scaling group %s was not created by clone_pool: it has no %s tag naming pool %q. "+
+			"A pool never adopts a group it did not create. To move an aws_autoscaling_group's fleet to a pool without downtime, "+
+			"start a pool of another name beside it in the same target groups, then drain and delete the old group "+
+			"(guide: Moving from aws_autoscaling_group / aws_ami_from_instance).", g.Name, pool.TagPool, name))
 		return
 	}
 	m, err := r.discover(ctx, name)

@@ -73,6 +73,15 @@ func TestAccGuide_migration(t *testing.T) {
 				),
 			},
 			{
+				// The old group cannot be imported into a pool.
+				Config:          configs[0],
+				ConfigVariables: guideVariablesFor(t, configs[0], vars),
+				ResourceName:    "clone_pool.web",
+				ImportState:     true,
+				ImportStateId:   legacy.name,
+				ExpectError:     regexp.MustCompile(`was not created by clone_pool`),
+			},
+			{
 				// 2. The old group drained and deleted, then 3. the roll onto
 				// a clone_image baked from the master.
 				PreConfig:       legacy.retire,
