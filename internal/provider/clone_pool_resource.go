@@ -68,7 +68,10 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"by one of its names exists without that tag, the apply fails naming it before anything is created. " +
 			"A refresh that finds one of its objects deleted or changed out of band warns naming it, and the next " +
 			"apply heals it. A target group or classic load balancer deleted while the group still lists it does " +
-			"not block refresh: remove it from the configuration and the apply detaches it.",
+			"not block refresh: remove it from the configuration and the apply detaches it.\n\n" +
+			"Every wait logs its progress at INFO level (`3/5 clones healthy in target group web`, `batch 2/4`): run " +
+			"Terraform with `TF_LOG_PROVIDER=INFO` to see it. The guide \"Timeouts, waits and progress\" lists what each " +
+			"wait waits for and the settings of `aws_autoscaling_group` a pool does not have.",
 		Attributes: clonePoolAttributes(),
 		Blocks: map[string]schema.Block{
 			"master":         clonePoolMasterBlock(),
