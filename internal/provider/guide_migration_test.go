@@ -133,7 +133,10 @@ func guideConfigs(t *testing.T, path string) []string {
 	blocks := regexp.MustCompile("(?ms)^```terraform\n(.*?)^```$").FindAllStringSubmatch(string(b), -1)
 	out := make([]string, len(blocks))
 	for i, m := range blocks {
-		out[i] = m[1]
+		// The testing framework serves the provider in-process under
+		// registry.terraform.io/hashicorp/clone (its default namespace;
+		// TF_ACC_PROVIDER_NAMESPACE would change it for every parallel test).
+		out[i] = strings.ReplaceAll(m[1], `source = "cloneserver/clone"`, `source = "hashicorp/clone"`)
 	}
 	return out
 }
