@@ -171,6 +171,7 @@ destroy)
   tools
   if cloud_running; then
     if demo_applied; then
+      start_cloud # the running one: its endpoint
       build_provider
       sync_config
       step "terraform destroy"

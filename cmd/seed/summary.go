@@ -164,7 +164,7 @@ func writeRule(ctx context.Context, c *conns.AWSClient, w *seed.World, tgName st
 	if len(targets) == 0 {
 		targets = []string{"no target"}
 	}
-	fmt.Fprintf(out, "write rule\t%s → %s (listener rule priority %d, target group %s)\n",
+	fmt.Fprintf(out, "write rule\t%s → %s, through listener rule priority %d and target group %s\n",
 		strings.Join(rule.PathPatterns, ", "), strings.Join(targets, ", "), rule.Priority, tgName)
 	return nil
 }
