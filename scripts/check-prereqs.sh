@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Says exactly what is missing for `make test` or `make demo`, and how to get it.
+# Says exactly what is missing for `make test`, `make demo` (and demo-rollout)
+# or `make demo-destroy`, and how to get it.
 set -euo pipefail
 missing=()
 
@@ -9,7 +10,11 @@ fi
 if [[ -z "${TF_ACC_TERRAFORM_PATH:-}" ]] && ! command -v terraform >/dev/null && ! command -v tofu >/dev/null; then
   missing+=("Terraform >= 1.11 or OpenTofu on PATH (or TF_ACC_TERRAFORM_PATH pointing at one)")
 fi
-if [[ -z "${CLONE_ACC_ENDPOINT:-}" && "${CLONE_ACC_REAL_AWS:-}" != 1 ]]; then
+if [[ "${1:-}" == demo* ]] && ! command -v python3 >/dev/null; then
+  missing+=("Python 3.10+ (the demo reads its state with it, and the emulator is a Python program)")
+fi
+# Tearing the demo down needs no emulator install: it stops the one running, if any.
+if [[ "${1:-}" != demo-destroy && -z "${CLONE_ACC_ENDPOINT:-}" && "${CLONE_ACC_REAL_AWS:-}" != 1 ]]; then
   if ! command -v moto_server >/dev/null && [[ ! -x .cache/venv/bin/moto_server ]]; then
     if command -v python3 >/dev/null && python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
       echo "moto_server not found: installing moto[server]==5.2.1 into .cache/venv" >&2

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Runs the Clone Server pattern end to end on the local emulator:
 #   scripts/demo.sh apply     start moto, seed the single-server system, build the
-#                             provider, terraform apply examples/demo, print what was built
-#   scripts/demo.sh rollout   re-bake the image (release v2) and roll the pool onto it
+#                             provider, terraform apply examples/demo, print what was built;
+#                             run again, it keeps the release a rollout put in place
+#   scripts/demo.sh rollout   re-bake the image (a new release) and roll the pool onto it
 #   scripts/demo.sh destroy   terraform destroy, then stop the emulator this demo started
 # Everything lives in .cache/ (ignored): the provider binary, a dev_overrides CLI
-# config, the working directory with its state. Nothing is written to $HOME.
+# config, the working directory with its state and the release in force
+# (release.auto.tfvars). Nothing is written to $HOME.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$PWD
 cache=$root/.cache
 work=$cache/demo
-tf=${TERRAFORM:-$(command -v terraform || command -v tofu)}
-mkdir -p "$cache/bin" "$work"
+state=$work/terraform.tfstate
+release_file=$work/release.auto.tfvars
+tf=${TERRAFORM:-$(command -v terraform || command -v tofu || true)}
+mkdir -p "$cache/bin"
 
 export AWS_EC2_METADATA_DISABLED=true CHECKPOINT_DISABLE=1
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-test}
@@ -23,12 +27,38 @@ export TF_IN_AUTOMATION=1
 
 step() { printf '\n==> %s\n' "$*"; }
 
+say() { printf '%s\n' "$*" >&2; }
+
+tools() {
+  go build -o "$cache/bin/cloudemu" ./cmd/cloudemu
+  go build -o "$cache/bin/seed" ./cmd/seed
+}
+
+# cloud_running tells whether the emulator a previous command started still
+# answers (it holds everything in memory: when it is gone, so is the demo).
+cloud_running() { [[ -f "$cache/emulator.pid" ]] && "$cache/bin/cloudemu" status -cache "$cache" >/dev/null 2>&1; }
+
+# demo_applied tells whether the state holds a pool from an earlier apply.
+demo_applied() { [[ -f "$state" ]] && grep -q '"type": "clone_pool"' "$state"; }
+
+# current_release is the release the state's image was baked for.
+current_release() {
+  python3 - "$state" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1])).get("resources", []):
+    if r["type"] == "clone_image":
+        print(((r["instances"][0]["attributes"].get("triggers")) or {}).get("release", ""))
+PY
+}
+
 start_cloud() {
   step "starting the local AWS emulator (moto) on 127.0.0.1"
-  endpoint=$(go run ./cmd/cloudemu start -cache "$cache")
+  endpoint=$("$cache/bin/cloudemu" start -cache "$cache")
   export AWS_ENDPOINT_URL=$endpoint
   echo "emulator: $endpoint"
 }
+
+seed_cmd() { "$cache/bin/seed" -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo "$@"; }
 
 build_provider() {
   step "building the provider"
@@ -45,13 +75,19 @@ CFG
 
 seed() {
   step "seeding the existing single-server system: VPC, master web server, ALB, classic ELB"
-  go run ./cmd/seed -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo -tfvars "$work/seed.auto.tfvars" > "$work/seed.json"
+  mkdir -p "$work"
+  seed_cmd -tfvars "$work/seed.auto.tfvars" > "$work/seed.json"
   cat "$work/seed.json"
 }
 
 sync_config() {
+  mkdir -p "$work"
   cp "$root"/examples/demo/*.tf "$work/"
 }
+
+# set_release records the release in force, so a later `make demo` or a
+# plain `terraform plan` in .cache/demo keeps it.
+set_release() { printf 'release = "%s"\n' "$1" > "$release_file"; }
 
 tf() { "$tf" -chdir="$work" "$@"; }
 
@@ -63,47 +99,90 @@ progress() {
     sed -E 's/^.*provider\.terraform-provider-clone: //; s/: (@[a-z]+|[a-z_]+)=.*$//' | uniq
 }
 
+# show prints what was built once, read back from the cloud; the apply
+# printed the Terraform outputs already.
 show() {
-  step "what was built"
-  tf output
+  step "the Clone Server pattern as built (read back from the cloud)"
+  seed_cmd -summary clone-demo-web -sync-policy clone-demo-web
   step "every load balancer target and its health"
-  go run ./cmd/seed -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo -health
+  seed_cmd -health
   step "what the strict test cloud saw (AWS's rules: hooks, draining, health warm-up)"
-  go run ./cmd/cloudemu strict -cache "$cache"
+  "$cache/bin/cloudemu" strict -cache "$cache"
 }
 
 case "${1:-apply}" in
 apply)
+  tools
+  if demo_applied && ! cloud_running; then
+    say "The emulator that held the last demo is gone (it keeps everything in memory): starting a fresh demo."
+    rm -rf "$work"
+  fi
+  if demo_applied; then
+    current=$(current_release)
+    release=${RELEASE:-${current:-v1}}
+    if [[ "$release" == "${current:-v1}" ]]; then
+      step "the demo is already applied (release $release): applying it again with that release, which changes nothing"
+    else
+      step "the demo is already applied (release ${current:-v1}): RELEASE=$release re-bakes the image and rolls the pool onto it"
+    fi
+    echo "make demo-rollout rolls out a new release; make demo-destroy tears everything down."
+  else
+    release=${RELEASE:-v1}
+  fi
   start_cloud
   build_provider
   seed
   sync_config
-  step "terraform apply"
+  set_release "${release:-v1}"
+  step "terraform apply (release ${release:-v1})"
   tf apply -auto-approve -input=false
   show
   step "a second plan must show no changes"
   tf plan -input=false -detailed-exitcode && echo "No changes: the demo converged."
   ;;
 rollout)
+  tools
+  if ! demo_applied; then
+    say "Nothing to roll out yet: run \`make demo\` first (it starts the emulator and applies release v1)."
+    exit 1
+  fi
+  if ! cloud_running; then
+    say "The emulator that held the demo is not running (it keeps everything in memory), so there is nothing to roll out."
+    say "Run \`make demo\` first: it starts a fresh demo."
+    exit 1
+  fi
   start_cloud
   build_provider
   sync_config
+  from=$(current_release)
+  release=${RELEASE:-v2-$(date +%H%M%S)}
+  if [[ "$release" == "$from" ]]; then
+    say "Release $release is already in place: nothing to roll out (RELEASE=… names another)."
+    exit 1
+  fi
   step "before: every load balancer target and its image"
-  go run ./cmd/seed -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo -health
-  step "re-baking the image (a new release) and rolling the pool onto it, one clone at a time, surge first"
-  TF_LOG_PROVIDER=INFO tf apply -auto-approve -input=false -var "release=${RELEASE:-v2-$(date +%H%M%S)}" 2>&1 |
-    progress
+  seed_cmd -health
+  step "re-baking the image (release ${from:-v1} → $release) and rolling the pool onto it, one clone at a time, surge first"
+  set_release "$release"
+  TF_LOG_PROVIDER=INFO tf apply -auto-approve -input=false 2>&1 | progress
   show
   ;;
 destroy)
-  if [[ -f "$cache/emulator.pid" ]]; then
-    start_cloud
-    build_provider
-    sync_config
-    step "terraform destroy"
-    tf destroy -auto-approve -input=false || true
+  tools
+  if cloud_running; then
+    if demo_applied; then
+      start_cloud # the running one: its endpoint
+      build_provider
+      sync_config
+      step "terraform destroy"
+      tf destroy -auto-approve -input=false || say "terraform destroy failed (above); the emulator is stopped anyway, which discards everything in it."
+    fi
     step "stopping the emulator"
-    go run ./cmd/cloudemu stop -cache "$cache"
+    "$cache/bin/cloudemu" stop -cache "$cache"
+  elif demo_applied; then
+    say "The emulator that held the demo is gone, and everything in it: removing the demo's stale state."
+  else
+    say "Nothing to destroy: no demo is running (\`make demo\` starts one)."
   fi
   rm -rf "$work"
   ;;

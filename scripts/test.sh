@@ -1,28 +1,26 @@
 #!/usr/bin/env bash
-# Runs unit and acceptance tests (TF_ACC=1) with a line per test, so the output
-# shows acceptance tests passing rather than skipped, then a summary. The full
-# verbose log is kept in .cache/test.log.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# Runs unit and acceptance tests (TF_ACC=1) and prints each test's result as
+# it finishes, with the time since the start, then a summary that counts the
+# skipped tests and gives each one's reason (scripts/test_report.py). The
+# full verbose log is kept in .cache/test.log.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit
 mkdir -p .cache
 log=.cache/test.log
 
-status=0
+echo "unit and acceptance tests against the emulator: one line per test as it finishes (full log: $log)"
 # Acceptance tests spend most of their time waiting on the strict test
 # cloud's clock (launches, health warm-up, draining), not on the CPU: run
-# more of them at once than there are cores.
-TF_ACC=1 go test -count=1 -v -timeout "${TEST_TIMEOUT:-80m}" -parallel "${TEST_PARALLEL:-4}" ./... > "$log" 2>&1 || status=$?
-
-grep -E '^(--- (PASS|FAIL|SKIP)|ok  |FAIL|panic:)' "$log" || true
-pass=$(grep -cE '^--- PASS: TestAcc' "$log" || true)
-skip=$(grep -cE '^--- SKIP: TestAcc' "$log" || true)
-fail=$(grep -cE '^--- FAIL' "$log" || true)
-units=$(grep -cE '^--- PASS: (Test[^A]|TestA[^c]|Fuzz)' "$log" || true)
-echo
-echo "acceptance tests: $pass passed, $skip skipped; other tests: $units passed; failures: $fail (full log: $log)"
-if ((status != 0)); then
-  echo
-  echo "failed tests, with their output:"
-  awk '/^=== RUN/ {buf=""} {buf=buf $0 "\n"} /^--- FAIL/ {printf "%s", buf}' "$log" | tail -200
+# more of them at once than there are cores. -json streams every package's
+# results as they come; -v would hold back all but one package's.
+# TEST_PACKAGES (default ./...) is a list of packages.
+# shellcheck disable=SC2086
+TF_ACC=1 go test -count=1 -json -timeout "${TEST_TIMEOUT:-80m}" -parallel "${TEST_PARALLEL:-4}" ${TEST_PACKAGES:-./...} 2>&1 |
+  python3 scripts/test_report.py "$log"
+codes=("${PIPESTATUS[@]}")
+status=${codes[0]} report=${codes[1]}
+if ((status == 0 && report != 0)); then
+  echo "the test report failed (exit $report): see $log" >&2
+  status=$report
 fi
 exit "$status"

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/conns"
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 )
 
@@ -24,15 +25,17 @@ func main() {
 	tfvars := flag.String("tfvars", "", "write the ids as HCL to this file")
 	timeout := flag.Duration("timeout", 15*time.Minute, "give up after this long")
 	health := flag.Bool("health", false, "print every load balancer target of the seeded system and its health instead of the ids")
+	summary := flag.String("summary", "", "print what the clone_pool of this name looks like in the cloud (clones, image, write rule, recovery alarm, disabled services) instead of the ids")
+	policy := flag.String("sync-policy", "", "with -summary: the clone_sync_policy to summarise too")
 	flag.Parse()
 
-	if err := run(*endpoint, *region, *name, *tfvars, *timeout, *health); err != nil {
+	if err := run(*endpoint, *region, *name, *tfvars, *timeout, *health, *summary, *policy); err != nil {
 		fmt.Fprintln(os.Stderr, "seed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(endpoint, region, name, tfvars string, timeout time.Duration, health bool) error {
+func run(endpoint, region, name, tfvars string, timeout time.Duration, health bool, summary, policy string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 
@@ -54,6 +57,9 @@ func run(endpoint, region, name, tfvars string, timeout time.Duration, health bo
 	}
 	if health {
 		return printHealth(ctx, cfg, world, os.Stdout)
+	}
+	if summary != "" {
+		return printSummary(ctx, conns.New(cfg, conns.Endpoints{}, nil), world, summary, policy, os.Stdout)
 	}
 	if tfvars != "" {
 		if err := os.MkdirAll(filepath.Dir(tfvars), 0o755); err != nil {

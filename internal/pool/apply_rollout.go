@@ -57,8 +57,9 @@ func (a *applier) rollOut(ctx context.Context, g Group) error {
 	if err != nil {
 		return &RolloutError{Err: err, To: to}
 	}
-	a.log(fmt.Sprintf("rollout complete: %d batches, %d clones launched, %d retired, %d/%d healthy; launched %v, retired %v",
-		res.Batches, len(res.Launched), len(res.Retired), res.Healthy, desired, res.Launched, res.Retired))
+	a.log(fmt.Sprintf("rollout complete: %d %s, %d %s launched, %d retired, %d/%d healthy; launched %v, retired %v",
+		res.Batches, plural(res.Batches, "batch", "batches"), len(res.Launched), plural(len(res.Launched), "clone", "clones"),
+		len(res.Retired), res.Healthy, desired, res.Launched, res.Retired))
 	return nil
 }
 

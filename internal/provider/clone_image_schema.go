@@ -32,7 +32,12 @@ func cloneImageSchema(ctx context.Context) schema.Schema {
 			"snapshot of the set.",
 		Attributes: attributes,
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{
+				Create: true, Update: true, Delete: true,
+				CreateDescription: "How long baking the first image may take, until it is `available` (default `40m`).",
+				UpdateDescription: "How long a re-bake and the pruning of older images may take (default `40m`).",
+				DeleteDescription: "How long deregistering every image of the set and deleting its snapshots may take (default `20m`).",
+			}),
 		},
 	}
 }

@@ -68,13 +68,22 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"by one of its names exists without that tag, the apply fails naming it before anything is created. " +
 			"A refresh that finds one of its objects deleted or changed out of band warns naming it, and the next " +
 			"apply heals it. A target group or classic load balancer deleted while the group still lists it does " +
-			"not block refresh: remove it from the configuration and the apply detaches it.",
+			"not block refresh: remove it from the configuration and the apply detaches it.\n\n" +
+			"Every wait logs its progress at INFO level (`3/5 clones healthy in target group web`, `batch 2/4`): run " +
+			"Terraform with `TF_LOG_PROVIDER=INFO` to see it. The guide \"Timeouts, waits and progress\" lists what each " +
+			"wait waits for and the settings of `aws_autoscaling_group` a pool does not have.",
 		Attributes: clonePoolAttributes(),
 		Blocks: map[string]schema.Block{
 			"master":         clonePoolMasterBlock(),
 			"rolling_update": clonePoolRollingUpdateBlock(),
 			"scaling":        clonePoolScalingBlock(),
-			"timeouts":       timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{
+				Create: true, Update: true, Delete: true,
+				CreateDescription: "How long the create may take, until every clone is healthy in every attached load balancer (default `15m`).",
+				UpdateDescription: "How long an update may take, every rollout batch, scale-in drain and rollback included (default `15m`): " +
+					"a rollout of several batches needs more, about batches × (launch + health + deregistration delay).",
+				DeleteDescription: "How long the destroy may take, draining every clone out of its load balancers included (default `15m`).",
+			}),
 		},
 	}
 }
@@ -328,13 +337,23 @@ func (r *ClonePoolResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
-// ImportState takes the pool name and finds what the pool made from it.
+// ImportState takes the pool name and finds what the pool made from it. A
+// group the pool did not make (an aws_autoscaling_group's) is refused, as
+// Apply refuses to take one over: without this, state would hold it and
+// Apply would change it.
 func (r *ClonePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	ctx = r.client.Context(ctx)
 	name := strings.TrimSpace(req.ID)
 	summary := fmt.Sprintf("Importing Clone Pool (%s)", name)
 	if err := pool.ValidateName(name); err != nil {
 		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	if g, err := r.cloud.FindGroup(ctx, pool.NamesFor(name).Group); err == nil && g.Tags[pool.TagPool] != name {
+		resp.Diagnostics.AddError(summary, fmt.Sprintf("Auto Scaling group %s was not created by clone_pool: it has no %s tag naming pool %q. "+
+			"A pool never adopts a group it did not create. To move an aws_autoscaling_group's fleet to a pool without downtime, "+
+			"start a pool of another name beside it in the same target groups, then drain and delete the old group "+
+			"(guide: Moving from aws_autoscaling_group / aws_ami_from_instance).", g.Name, pool.TagPool, name))
 		return
 	}
 	m, err := r.discover(ctx, name)

@@ -49,7 +49,7 @@ func clonePoolAttributes() map[string]schema.Attribute {
 		"subnet_ids": schema.ListAttribute{
 			ElementType:         types.StringType,
 			Required:            true,
-			MarkdownDescription: "Subnets the group launches clones in, without duplicates.",
+			MarkdownDescription: "Subnets the group launches clones in: at least one, without duplicates.",
 			Validators: []validator.List{
 				listvalidator.SizeAtLeast(1),
 				listvalidator.UniqueValues(),
@@ -59,7 +59,7 @@ func clonePoolAttributes() map[string]schema.Attribute {
 		"security_group_ids": schema.SetAttribute{
 			ElementType:         types.StringType,
 			Optional:            true,
-			MarkdownDescription: "Security groups of the clones.",
+			MarkdownDescription: "Security groups of the clones, 1 to 5. Left out, EC2 uses the VPC's default security group.",
 			Validators: []validator.Set{
 				setvalidator.SizeBetween(1, 5),
 				setvalidator.ValueStringsAre(stringvalidator.RegexMatches(securityGroupRegexp, "must be a security group id such as sg-0123456789abcdef0")),
@@ -67,12 +67,12 @@ func clonePoolAttributes() map[string]schema.Attribute {
 		},
 		"key_name": schema.StringAttribute{
 			Optional:            true,
-			MarkdownDescription: "EC2 key pair for SSH access to the clones.",
+			MarkdownDescription: "EC2 key pair for SSH access to the clones (1 to 255 characters). Left out, the clones have no key pair.",
 			Validators:          []validator.String{stringvalidator.LengthBetween(1, 255)},
 		},
 		"iam_instance_profile": schema.StringAttribute{
 			Optional:            true,
-			MarkdownDescription: "Instance profile of the clones, by name or ARN.",
+			MarkdownDescription: "Instance profile of the clones, by name or ARN. Left out, the clones have none.",
 			Validators:          []validator.String{stringvalidator.RegexMatches(profileRegexp, "must be an instance profile name or ARN")},
 		},
 		"user_data": schema.StringAttribute{
@@ -85,33 +85,33 @@ func clonePoolAttributes() map[string]schema.Attribute {
 		},
 		"min_size": schema.Int64Attribute{
 			Required:            true,
-			MarkdownDescription: "Fewest clones the group keeps.",
+			MarkdownDescription: "Fewest clones the group keeps, 0 to 10000 and at most `max_size`.",
 			Validators:          []validator.Int64{int64validator.Between(0, 10000)},
 		},
 		"max_size": schema.Int64Attribute{
 			Required:            true,
-			MarkdownDescription: "Most clones the group may run.",
+			MarkdownDescription: "Most clones the group may run, 0 to 10000 and at least `min_size`. A rollout with `min_healthy_percent = 100` (the default) launches new clones before it retires old ones, so leave room above the desired capacity.",
 			Validators:          []validator.Int64{int64validator.Between(0, 10000)},
 		},
 		"desired_capacity": schema.Int64Attribute{
 			Optional: true,
 			Computed: true,
-			MarkdownDescription: "Clones to run. Left out, the pool starts with `min_size` and afterwards leaves capacity " +
-				"to autoscaling: a changed desired capacity is then not a diff.",
+			MarkdownDescription: "Clones to run, 0 to 10000, between `min_size` and `max_size`. Left out, the pool starts with `min_size` and " +
+				"afterwards leaves capacity to autoscaling: a changed desired capacity is then not a diff.",
 			Validators:    []validator.Int64{int64validator.Between(0, 10000)},
 			PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 		},
 		"target_group_arns": schema.SetAttribute{
 			ElementType:         types.StringType,
 			Optional:            true,
-			MarkdownDescription: "ALB/NLB target groups the pool is attached to. Attaching or detaching one is an in-place update.",
+			MarkdownDescription: "ALB/NLB target groups the pool is attached to. Attaching or detaching one is an in-place update. Left out, none.",
 			Validators: []validator.Set{setvalidator.ValueStringsAre(
 				stringvalidator.RegexMatches(targetGroupARNRegexp, "must be a target group ARN"))},
 		},
 		"classic_elb_names": schema.SetAttribute{
 			ElementType:         types.StringType,
 			Optional:            true,
-			MarkdownDescription: "Classic load balancers the pool is attached to, together with `target_group_arns` if you like.",
+			MarkdownDescription: "Classic load balancers the pool is attached to, together with `target_group_arns` if you like. Left out, none. With any load balancer the group uses ELB health checks (`EC2` without one), with a 300-second grace period.",
 			Validators: []validator.Set{setvalidator.ValueStringsAre(
 				stringvalidator.RegexMatches(classicELBNameRegexp, "must be a classic load balancer name"))},
 		},
@@ -195,13 +195,13 @@ func clonePoolMasterBlock() schema.Block {
 					Computed: true,
 					Default:  booldefault.StaticBool(false),
 					MarkdownDescription: "Register the master in the pool's target groups and classic load balancers too, so it " +
-						"keeps serving. Destroy deregisters it only where the pool registered it.",
+						"keeps serving (default `false`: the master serves only the `write_paths`). Destroy deregisters it only where the pool registered it.",
 				},
 				"write_paths": schema.ListAttribute{
 					ElementType: types.StringType,
 					Optional:    true,
-					MarkdownDescription: "Path patterns (such as `/upload/*`) routed to the master only, through a master-only " +
-						"target group and a rule on `listener_arn`. Needs `listener_arn` and `rule_priority`.",
+					MarkdownDescription: "1 to 5 path patterns (such as `/upload/*`, at most 128 characters each: an ALB rule condition takes 5 values) " +
+						"routed to the master only, through a master-only target group and a rule on `listener_arn`. Needs `listener_arn` and `rule_priority`.",
 					Validators: []validator.List{
 						listvalidator.SizeBetween(1, 5),
 						listvalidator.UniqueValues(),
@@ -227,13 +227,13 @@ func clonePoolMasterBlock() schema.Block {
 				},
 				"env_file": schema.StringAttribute{
 					Optional:            true,
-					MarkdownDescription: "Absolute path where clones find `MASTER_ADDRESS` (the master's private IP) and `MASTER_INSTANCE_ID`, written at boot.",
+					MarkdownDescription: "Absolute path where clones find `MASTER_ADDRESS` (the master's private IP) and `MASTER_INSTANCE_ID`, written at boot. Left out, no file is written.",
 					Validators:          []validator.String{stringvalidator.RegexMatches(absolutePathRegexp, "must be an absolute path to a file")},
 				},
 				"disable_services": schema.ListAttribute{
 					ElementType:         types.StringType,
 					Optional:            true,
-					MarkdownDescription: "systemd units (such as `mysql`) stopped and masked on every clone at boot: the database stays on the master.",
+					MarkdownDescription: "systemd units (such as `mysql`), without duplicates, stopped and masked on every clone at boot: the database stays on the master. Left out, none.",
 					Validators: []validator.List{
 						listvalidator.UniqueValues(),
 						listvalidator.ValueStringsAre(stringvalidator.RegexMatches(unitNameRegexp, "must be a systemd unit name")),
@@ -270,14 +270,14 @@ func clonePoolRollingUpdateBlock() schema.Block {
 					Optional:            true,
 					Computed:            true,
 					Default:             int64default.StaticInt64(defaultBatchSize),
-					MarkdownDescription: "Clones launched (and then retired) per batch (default 1).",
+					MarkdownDescription: "Clones launched (and then retired) per batch, 1 to 10000 (default 1).",
 					Validators:          []validator.Int64{int64validator.Between(1, 10000)},
 				},
 				"min_healthy_percent": schema.Int64Attribute{
 					Optional: true,
 					Computed: true,
 					Default:  int64default.StaticInt64(defaultMinHealthyPercent),
-					MarkdownDescription: "Healthy clones kept throughout, in percent of desired capacity, rounded up (default 100: " +
+					MarkdownDescription: "Healthy clones kept throughout, in percent of desired capacity (0 to 100), rounded up (default 100: " +
 						"surge first, so `max_size` must leave room above desired capacity). Below 100 the rollout retires old " +
 						"clones before launching only as far as `max_size` forces it to.",
 					Validators: []validator.Int64{int64validator.Between(0, 100)},
@@ -287,7 +287,7 @@ func clonePoolRollingUpdateBlock() schema.Block {
 					Computed: true,
 					Default:  stringdefault.StaticString(defaultHealthTimeout),
 					MarkdownDescription: "How long one batch of new clones may take to become healthy in every load balancer " +
-						"(default `10m`, at least `10s`). Bounded by the update timeout too.",
+						"(default `10m`, from `10s` to `24h`). Bounded by the update timeout too.",
 					Validators: []validator.String{durationBetween(10*time.Second, 24*time.Hour)},
 				},
 				"rollback_on_failure": schema.BoolAttribute{
@@ -324,7 +324,7 @@ func clonePoolScalingBlock() schema.Block {
 			},
 			Blocks: map[string]schema.Block{
 				"schedule": schema.ListNestedBlock{
-					MarkdownDescription: "Scheduled actions: at each `recurrence` the group's sizes are set.",
+					MarkdownDescription: "Up to 100 scheduled actions: at each `recurrence` the group's sizes are set. Each sets at least one size.",
 					Validators:          []validator.List{listvalidator.SizeAtMost(100)},
 					NestedObject: schema.NestedBlockObject{
 						Attributes: map[string]schema.Attribute{
@@ -341,17 +341,17 @@ func clonePoolScalingBlock() schema.Block {
 							},
 							"min_size": schema.Int64Attribute{
 								Optional:            true,
-								MarkdownDescription: "Fewest clones from then on.",
+								MarkdownDescription: "Fewest clones from then on, 0 to 10000. Left out, unchanged.",
 								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
 							},
 							"max_size": schema.Int64Attribute{
 								Optional:            true,
-								MarkdownDescription: "Most clones from then on.",
+								MarkdownDescription: "Most clones from then on, 0 to 10000. Left out, unchanged.",
 								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
 							},
 							"desired_capacity": schema.Int64Attribute{
 								Optional:            true,
-								MarkdownDescription: "Clones to run from then on.",
+								MarkdownDescription: "Clones to run from then on, 0 to 10000, between the sizes in force. Left out, unchanged.",
 								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
 							},
 						},

@@ -67,7 +67,7 @@ func syncPolicyPathsAttributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"paths": schema.ListNestedAttribute{
 			Required: true,
-			MarkdownDescription: "Directories to mirror. After a run, `destination` on every clone holds the contents of `source` " +
+			MarkdownDescription: "Directories to mirror, 1 to 64. After a run, `destination` on every clone holds the contents of `source` " +
 				"on the master. All sources must share a directory below `/` (`sync_root`): the key can read nothing outside it.",
 			Validators: syncPathsValidators(),
 			NestedObject: schema.NestedAttributeObject{
@@ -85,7 +85,7 @@ func syncPolicyPathsAttributes() map[string]schema.Attribute {
 					"exclude": schema.ListAttribute{
 						ElementType:         types.StringType,
 						Optional:            true,
-						MarkdownDescription: "rsync patterns to leave out (each a literal exclude rule). Excluded files are never deleted on the clone.",
+						MarkdownDescription: "Up to 100 rsync patterns to leave out (each a literal exclude rule). Excluded files are never deleted on the clone. Left out, none.",
 						Validators:          syncExcludeValidators(),
 					},
 					"delete": schema.BoolAttribute{
@@ -114,7 +114,7 @@ func syncPolicyAgentAttributes() map[string]schema.Attribute {
 			Optional:            true,
 			Computed:            true,
 			Default:             int64default.StaticInt64(0),
-			MarkdownDescription: "Bandwidth limit per clone in kilobits per second; `0` (default) is unlimited, otherwise at least 5.",
+			MarkdownDescription: "Bandwidth limit per clone in kilobits per second; `0` (default) is unlimited, otherwise 5 to 100000000.",
 			Validators:          syncBandwidthValidators(),
 		},
 		"ssh_user": schema.StringAttribute{
@@ -128,7 +128,7 @@ func syncPolicyAgentAttributes() map[string]schema.Attribute {
 			Optional:            true,
 			Computed:            true,
 			Default:             int64default.StaticInt64(syncagent.DefaultSSHPort),
-			MarkdownDescription: "SSH port of the master. Default `22`.",
+			MarkdownDescription: "SSH port of the master, 1 to 65535. Default `22`.",
 			Validators:          syncSSHPortValidators(),
 		},
 	}
@@ -142,7 +142,7 @@ func syncPolicyKeyAttributes() map[string]schema.Attribute {
 			Computed: true,
 			Default:  booldefault.StaticBool(false),
 			MarkdownDescription: "Install `authorized_key` for `ssh_user` on the master through SSM Run Command (creating the " +
-				"account if missing) and wait for it; re-installed on key rotation, revoked on destroy. The master needs " +
+				"account if missing) and wait for it (within the create and update timeouts, default `10m`, and on destroy `5m`); re-installed on key rotation, revoked on destroy. The master needs " +
 				"the SSM agent and `rrsync` (rsync 3.2.4 or later). Default `false`: install `authorized_key` yourself.",
 		},
 		"rotate_key_trigger": schema.StringAttribute{

@@ -99,7 +99,7 @@ func (p *CloneProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			},
 			"skip_credentials_validation": schema.BoolAttribute{
 				Optional:            true,
-				MarkdownDescription: "Skip the STS GetCallerIdentity check at configure time. Useful for endpoints without STS.",
+				MarkdownDescription: "Skip the STS GetCallerIdentity check at configure time (default `false`). Useful for endpoints without STS.",
 			},
 		},
 		Blocks: map[string]schema.Block{
