@@ -212,8 +212,8 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 		SyncPolicyID:   types.StringNull(),
 		WaitForHealthy: types.BoolValue(true),
 		Tags:           types.MapNull(types.StringType), TagsAll: types.MapNull(types.StringType),
-		LaunchTemplateID: types.StringValue(g.LaunchTemplateID), LaunchTemplateVersion: types.Int64Null(),
-		InstanceIDs: types.ListNull(types.StringType), HealthyCount: types.Int64Null(),
+		LaunchTemplateID: types.StringValue(g.LaunchTemplateID),
+		InstanceIDs:      types.ListNull(types.StringType), HealthyCount: types.Int64Null(),
 		MasterTargetGroupARN: types.StringNull(), WriteRuleARN: types.StringNull(),
 		OutdatedInstanceIDs: types.ListNull(types.StringType),
 		Timeouts:            timeouts.Value{Object: types.ObjectNull(timeoutsAttrTypes())},
@@ -221,9 +221,7 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 	if m.Scaling, err = r.discoverScaling(ctx, name); err != nil {
 		return m, err
 	}
-	if v, err := strconv.ParseInt(g.LaunchTemplateVersion, 10, 64); err == nil {
-		m.LaunchTemplateVersion = types.Int64Value(v)
-	}
+	m.LaunchTemplateVersion = templateVersionNumber(g.LaunchTemplateVersion)
 	masterID := g.Tags[pool.TagMaster]
 	if masterID == "" {
 		return m, nil
