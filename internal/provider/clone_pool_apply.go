@@ -67,6 +67,9 @@ func (m *clonePoolResourceModel) flattenObserved(obs pool.Observed) {
 		m.OutdatedInstanceIDs = listValue(nil)
 	}
 	m.MasterTargetGroupARN, m.WriteRuleARN = stringOrNull(obs.MasterTargetGroupARN), stringOrNull(obs.WriteRuleARN)
+	if pm := m.master(); pm != nil && pm.RulePriority.IsUnknown() && obs.WriteRulePriority > 0 {
+		pm.RulePriority = types.Int64Value(obs.WriteRulePriority)
+	}
 	if obs.FleetRead {
 		m.InstanceIDs = listValue(obs.InstanceIDs)
 		m.HealthyCount = types.Int64Value(obs.HealthyCount)

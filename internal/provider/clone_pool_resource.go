@@ -443,6 +443,9 @@ func (m *clonePoolResourceModel) settleUnknowns() {
 	if m.WriteRuleARN.IsUnknown() {
 		m.WriteRuleARN = types.StringNull()
 	}
+	if pm := m.master(); pm != nil && pm.RulePriority.IsUnknown() {
+		pm.RulePriority = types.Int64Null()
+	}
 	if m.DesiredCapacity.IsUnknown() {
 		m.DesiredCapacity = m.MinSize
 	}

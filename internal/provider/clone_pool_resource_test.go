@@ -163,6 +163,94 @@ func TestAccClonePool_master(t *testing.T) {
 	})
 }
 
+// TestAccClonePool_masterRulePriority leaves rule_priority out on a
+// listener that already has rules: the write rule takes one above the
+// highest, a rule added later above it changes nothing on the next plan, a
+// configured priority moves the rule, and leaving it out again keeps it.
+func TestAccClonePool_masterRulePriority(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-priority")
+	testAccForeignRule(t, world, 7)
+	testAccForeignRule(t, world, 40)
+	master := func(priority string) string {
+		return fmt.Sprintf(`
+  master {
+    instance_id    = %q
+    write_paths    = ["/upload/*"]
+    listener_arn   = %q
+    recovery_alarm = false
+    %s
+  }
+`, world.MasterInstanceID, world.ListenerArn, priority)
+	}
+	cfg := func(priority string) string { return testAccClonePoolConfig(t, name, world, 1, master(priority)) }
+	rulePriority := tfjsonpath.New("master").AtSliceIndex(0).AtMapKey("rule_priority")
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue("clone_pool.test", rulePriority),
+				}},
+				Check: testAccCheckClonePoolWriteRule(t, "clone_pool.test", world.ListenerArn, 41, []string{"/upload/*"}),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("clone_pool.test", rulePriority, knownvalue.Int64Exact(41)),
+				},
+			},
+			{
+				PreConfig: func() { testAccForeignRule(t, world, 60) },
+				Config:    cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: testAccCheckClonePoolWriteRule(t, "clone_pool.test", world.ListenerArn, 41, []string{"/upload/*"}),
+			},
+			{
+				Config: cfg("rule_priority = 70"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("clone_pool.test", rulePriority, knownvalue.Int64Exact(70)),
+				}},
+				Check: testAccCheckClonePoolWriteRule(t, "clone_pool.test", world.ListenerArn, 70, []string{"/upload/*"}),
+			},
+			{
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: testAccCheckClonePoolWriteRule(t, "clone_pool.test", world.ListenerArn, 70, []string{"/upload/*"}),
+			},
+		},
+	})
+}
+
+// testAccForeignRule puts a rule the pool does not own on the world's
+// listener at priority, deleted when the test ends.
+func testAccForeignRule(t *testing.T, world *seed.World, priority int32) {
+	t.Helper()
+	c := acctest.Client(t)
+	out, err := c.ELBV2.CreateRule(context.Background(), &elasticloadbalancingv2.CreateRuleInput{
+		ListenerArn: aws.String(world.ListenerArn),
+		Priority:    aws.Int32(priority),
+		Conditions:  pool.ExpandRuleConditions([]string{fmt.Sprintf("/foreign-%d/*", priority)}),
+		Actions: []elbv2types.Action{{
+			Type:           elbv2types.ActionTypeEnumForward,
+			TargetGroupArn: aws.String(world.TargetGroupArn),
+		}},
+	})
+	if err != nil {
+		t.Fatalf("creating a foreign rule at priority %d on %s: %s", priority, world.ListenerArn, err)
+	}
+	arn := aws.ToString(out.Rules[0].RuleArn)
+	t.Cleanup(func() {
+		_, _ = c.ELBV2.DeleteRule(context.Background(), &elasticloadbalancingv2.DeleteRuleInput{RuleArn: aws.String(arn)})
+	})
+}
+
 func TestAccClonePool_disappears(t *testing.T) {
 	name := acctest.RandomName(8)
 	world := acctest.World(t, "tf-acc-test-pool-gone")

@@ -201,12 +201,12 @@ func clonePoolMasterBlock() schema.Block {
 					ElementType: types.StringType,
 					Optional:    true,
 					MarkdownDescription: "Path patterns (such as `/upload/*`) routed to the master only, through a master-only " +
-						"target group and a rule on `listener_arn`. Needs `listener_arn` and `rule_priority`.",
+						"target group and a rule on `listener_arn`. Needs `listener_arn`.",
 					Validators: []validator.List{
 						listvalidator.SizeBetween(1, 5),
 						listvalidator.UniqueValues(),
 						listvalidator.ValueStringsAre(stringvalidator.RegexMatches(pathPatternRegexp, "must be an ALB path pattern of at most 128 characters")),
-						listvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("listener_arn"), path.MatchRelative().AtParent().AtName("rule_priority")),
+						listvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("listener_arn")),
 					},
 				},
 				"listener_arn": schema.StringAttribute{
@@ -218,8 +218,12 @@ func clonePoolMasterBlock() schema.Block {
 					},
 				},
 				"rule_priority": schema.Int64Attribute{
-					Optional:            true,
-					MarkdownDescription: "Priority of the write rule on the listener, 1 to 50000.",
+					Optional: true,
+					Computed: true,
+					MarkdownDescription: "Priority of the write rule on the listener, 1 to 50000. Left out, the write rule takes " +
+						"the next free priority on the listener (one above its highest rule, as `aws_lb_listener_rule` does) and " +
+						"keeps it on later applies; a change of `listener_arn` picks again on the new listener.",
+					PlanModifiers: []planmodifier.Int64{rulePriorityModifier{}},
 					Validators: []validator.Int64{
 						int64validator.Between(1, 50000),
 						int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
