@@ -103,7 +103,7 @@ func (m *clonePoolResourceModel) flattenGroup(ctx context.Context, client *conns
 	g := snap.Group
 	m.MinSize = types.Int64Value(g.MinSize)
 	m.MaxSize = types.Int64Value(g.MaxSize)
-	if len(m.Scaling) == 0 || m.DesiredCapacity.IsNull() {
+	if m.Scaling == nil || m.DesiredCapacity.IsNull() {
 		m.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
 	}
 	m.SubnetIDs = sameOrderList(g.SubnetIDs, m.SubnetIDs)
@@ -273,7 +273,7 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 	case !notfound.Is(err):
 		return m, err
 	}
-	m.Master = []clonePoolMasterModel{pm}
+	m.Master = &pm
 	return m, nil
 }
 

@@ -184,7 +184,7 @@ func TestAccClonePool_masterRulePriority(t *testing.T) {
 `, world.MasterInstanceID, world.ListenerArn, priority)
 	}
 	cfg := func(priority string) string { return testAccClonePoolConfig(t, name, world, 1, master(priority)) }
-	rulePriority := tfjsonpath.New("master").AtSliceIndex(0).AtMapKey("rule_priority")
+	rulePriority := tfjsonpath.New("master").AtMapKey("rule_priority")
 
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -394,6 +394,9 @@ resource "clone_pool" "test" {
   rule_priority = 50001
 }`, okListener))), regexp.MustCompile(`(?s)rule_priority.*between 1 and 50000`)},
 		{"malformed image id", strings.Replace(base(sizes(1, 2, "")), "ami-0123456789abcdef0", "image-1", 1), regexp.MustCompile(`(?s)image_id.*must be an AMI id`)},
+		{"master without instance_id", base(sizes(1, 2, `master {
+  env_file = "/etc/clone/master.env"
+}`)), regexp.MustCompile(`(?s)master\.instance_id.*must be specified`)},
 		{"malformed master instance", base(sizes(1, 2, `master {
   instance_id = "web-1"
 }`)), regexp.MustCompile(`(?s)instance_id.*must be an EC2 instance id`)},
@@ -447,9 +450,9 @@ func TestValidateSizes(t *testing.T) {
 }
 
 func TestTemplateChanged(t *testing.T) {
-	master := func(env string) []clonePoolMasterModel {
-		return []clonePoolMasterModel{{InstanceID: types.StringValue("i-0123456789abcdef0"), EnvFile: stringOrNull(env),
-			DisableServices: types.ListNull(types.StringType), WritePaths: types.ListNull(types.StringType)}}
+	master := func(env string) *clonePoolMasterModel {
+		return &clonePoolMasterModel{InstanceID: types.StringValue("i-0123456789abcdef0"), EnvFile: stringOrNull(env),
+			DisableServices: types.ListNull(types.StringType), WritePaths: types.ListNull(types.StringType)}
 	}
 	base := func() clonePoolResourceModel {
 		return clonePoolResourceModel{
