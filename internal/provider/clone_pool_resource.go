@@ -71,12 +71,7 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"apply heals it. A target group or classic load balancer deleted while the group still lists it does " +
 			"not block refresh: remove it from the configuration and the apply detaches it.",
 		Attributes: clonePoolAttributes(),
-		Blocks: map[string]schema.Block{
-			"master":         clonePoolMasterBlock(),
-			"rolling_update": clonePoolRollingUpdateBlock(),
-			"scaling":        clonePoolScalingBlock(),
-			"timeouts":       timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-		},
+		Blocks:     clonePoolBlocks(ctx),
 	}
 }
 

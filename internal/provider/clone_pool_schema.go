@@ -180,7 +180,7 @@ func clonePoolAttributes() map[string]schema.Attribute {
 }
 
 // clonePoolMasterBlock is the master block.
-func clonePoolMasterBlock() schema.Block {
+func clonePoolMasterBlock() schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{
 		MarkdownDescription: "The master server the clones were made from.",
 		// A single block may be left out, so none of its attributes can be
@@ -257,7 +257,7 @@ func clonePoolMasterBlock() schema.Block {
 }
 
 // clonePoolRollingUpdateBlock is the rolling_update block.
-func clonePoolRollingUpdateBlock() schema.Block {
+func clonePoolRollingUpdateBlock() schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{
 		MarkdownDescription: "How a change of image, instance type, user data, master settings or sync agent (also a changed " +
 			"`clone_sync_policy`) rolls the pool. Every change creates a launch template version; clones in service that do " +
@@ -308,7 +308,7 @@ func clonePoolRollingUpdateBlock() schema.Block {
 }
 
 // clonePoolScalingBlock is the scaling block.
-func clonePoolScalingBlock() schema.Block {
+func clonePoolScalingBlock() schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{
 		MarkdownDescription: "Load-based and scheduled scaling. With this block, Auto Scaling owns desired capacity: a desired " +
 			"capacity moved by a policy or schedule is not a diff (state keeps the value Terraform last set), and an update " +

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -16,7 +18,24 @@ const clonePoolSchemaVersion = 1
 
 // clonePoolSingleBlocks are the blocks version 1 turned from lists of at
 // most one element into single blocks.
-var clonePoolSingleBlocks = []string{"master", "rolling_update", "scaling"}
+func clonePoolSingleBlocks() map[string]schema.SingleNestedBlock {
+	return map[string]schema.SingleNestedBlock{
+		"master":         clonePoolMasterBlock(),
+		"rolling_update": clonePoolRollingUpdateBlock(),
+		"scaling":        clonePoolScalingBlock(),
+	}
+}
+
+// clonePoolBlocks are the resource's blocks.
+func clonePoolBlocks(ctx context.Context) map[string]schema.Block {
+	blocks := map[string]schema.Block{
+		"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+	}
+	for name, b := range clonePoolSingleBlocks() {
+		blocks[name] = b
+	}
+	return blocks
+}
 
 var _ resource.ResourceWithUpgradeState = &ClonePoolResource{}
 
@@ -35,8 +54,7 @@ func (r *ClonePoolResource) UpgradeState(ctx context.Context) map[int64]resource
 // list blocks version 0 had; nothing else changed in version 1.
 func clonePoolSchemaV0(s schema.Schema) schema.Schema {
 	s.Blocks = maps.Clone(s.Blocks)
-	for _, name := range clonePoolSingleBlocks {
-		b := s.Blocks[name].(schema.SingleNestedBlock)
+	for name, b := range clonePoolSingleBlocks() {
 		s.Blocks[name] = schema.ListNestedBlock{NestedObject: schema.NestedBlockObject{Attributes: b.Attributes, Blocks: b.Blocks}}
 	}
 	s.Version = 0
@@ -44,7 +62,7 @@ func clonePoolSchemaV0(s schema.Schema) schema.Schema {
 }
 
 func upgradeClonePoolStateV0(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
-	raw, err := listsToSingleBlocks(req.State.Raw, resp.State.Schema.Type().TerraformType(ctx), clonePoolSingleBlocks)
+	raw, err := listsToSingleBlocks(req.State.Raw, resp.State.Schema.Type().TerraformType(ctx), slices.Collect(maps.Keys(clonePoolSingleBlocks())))
 	if err != nil {
 		resp.Diagnostics.AddError("Upgrading Clone Pool state from schema version 0", err.Error())
 		return
