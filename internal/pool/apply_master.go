@@ -183,6 +183,7 @@ func (a *applier) keepRule(ctx context.Context, want *Rule) error {
 	if err != nil {
 		return err
 	}
+	want.ARN = arn
 	if want.Priority == 0 {
 		want.Priority = existing.Priority
 	}
@@ -192,7 +193,6 @@ func (a *applier) keepRule(ctx context.Context, want *Rule) error {
 			return err
 		}
 	}
-	want.ARN = arn
 	return nil
 }
 

@@ -460,6 +460,9 @@ func (f *fakeCloud) ModifyRule(_ context.Context, r Rule, _ bool) error {
 	if err := f.call("ModifyRule", r.ARN); err != nil {
 		return err
 	}
+	if _, ok := f.rules[r.ARN]; !ok {
+		return &smithy.GenericAPIError{Code: "RuleNotFound", Message: "One or more rules not found"}
+	}
 	f.rules[r.ARN] = r
 	return nil
 }

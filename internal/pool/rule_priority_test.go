@@ -62,6 +62,21 @@ func TestApplyWriteRulePicksNextFreePriority(t *testing.T) {
 
 	prior = &Prior{Desired: d, Observed: obs}
 	d.Master = ptr(*d.Master)
+	d.Master.RulePriority = 70
+	obs = apply(t, f, d, prior)
+	if obs.WriteRulePriority != 70 || f.rules[obs.WriteRuleARN].Priority != 70 || obs.WriteRuleARN != prior.WriteRuleARN {
+		t.Fatalf("a configured 70: rule %+v, recorded priority %d; want the same rule at 70", f.rules[obs.WriteRuleARN], obs.WriteRulePriority)
+	}
+	prior = &Prior{Desired: d, Observed: obs}
+	d.Master = ptr(*d.Master)
+	d.Master.RulePriority = 0
+	obs = apply(t, f, d, prior)
+	if obs.WriteRulePriority != 70 {
+		t.Fatalf("priority left out again: %d, want 70 kept", obs.WriteRulePriority)
+	}
+
+	prior = &Prior{Desired: d, Observed: obs}
+	d.Master = ptr(*d.Master)
 	d.Master.ListenerARN = "arn:listener/other"
 	f.rules["arn:rule/other-41"] = Rule{ARN: "arn:rule/other-41", ListenerARN: "arn:listener/other", Priority: 41}
 	f.fail["CreateRule"] = &smithy.GenericAPIError{Code: "PriorityInUse"}

@@ -170,8 +170,9 @@ func TestAccClonePool_master(t *testing.T) {
 func TestAccClonePool_masterRulePriority(t *testing.T) {
 	name := acctest.RandomName(8)
 	world := acctest.World(t, "tf-acc-test-pool-priority")
-	testAccForeignRule(t, world, 7)
-	testAccForeignRule(t, world, 40)
+	foreign := testAccForeignRules{t: t, world: world}
+	foreign.add(7)
+	foreign.add(40)
 	master := func(priority string) string {
 		return fmt.Sprintf(`
   master {
@@ -189,7 +190,8 @@ func TestAccClonePool_masterRulePriority(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		// The destroy check wants the listener back to its default rule.
+		CheckDestroy: resource.ComposeTestCheckFunc(foreign.deleteAll, testAccCheckClonePoolDestroy(t, world)),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg(""),
@@ -202,7 +204,7 @@ func TestAccClonePool_masterRulePriority(t *testing.T) {
 				},
 			},
 			{
-				PreConfig: func() { testAccForeignRule(t, world, 60) },
+				PreConfig: func() { foreign.add(60) },
 				Config:    cfg(""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
@@ -228,27 +230,43 @@ func TestAccClonePool_masterRulePriority(t *testing.T) {
 	})
 }
 
-// testAccForeignRule puts a rule the pool does not own on the world's
-// listener at priority, deleted when the test ends.
-func testAccForeignRule(t *testing.T, world *seed.World, priority int32) {
-	t.Helper()
-	c := acctest.Client(t)
-	out, err := c.ELBV2.CreateRule(context.Background(), &elasticloadbalancingv2.CreateRuleInput{
-		ListenerArn: aws.String(world.ListenerArn),
+// testAccForeignRules are rules the pool does not own on the world's
+// listener; deleteAll removes them (also when the test ends).
+type testAccForeignRules struct {
+	t     *testing.T
+	world *seed.World
+	arns  []string
+}
+
+// add puts a foreign rule at priority.
+func (f *testAccForeignRules) add(priority int32) {
+	f.t.Helper()
+	out, err := acctest.Client(f.t).ELBV2.CreateRule(context.Background(), &elasticloadbalancingv2.CreateRuleInput{
+		ListenerArn: aws.String(f.world.ListenerArn),
 		Priority:    aws.Int32(priority),
 		Conditions:  pool.ExpandRuleConditions([]string{fmt.Sprintf("/foreign-%d/*", priority)}),
 		Actions: []elbv2types.Action{{
 			Type:           elbv2types.ActionTypeEnumForward,
-			TargetGroupArn: aws.String(world.TargetGroupArn),
+			TargetGroupArn: aws.String(f.world.TargetGroupArn),
 		}},
 	})
 	if err != nil {
-		t.Fatalf("creating a foreign rule at priority %d on %s: %s", priority, world.ListenerArn, err)
+		f.t.Fatalf("creating a foreign rule at priority %d on %s: %s", priority, f.world.ListenerArn, err)
 	}
-	arn := aws.ToString(out.Rules[0].RuleArn)
-	t.Cleanup(func() {
-		_, _ = c.ELBV2.DeleteRule(context.Background(), &elasticloadbalancingv2.DeleteRuleInput{RuleArn: aws.String(arn)})
-	})
+	if len(f.arns) == 0 {
+		f.t.Cleanup(func() { _ = f.deleteAll(nil) })
+	}
+	f.arns = append(f.arns, aws.ToString(out.Rules[0].RuleArn))
+}
+
+func (f *testAccForeignRules) deleteAll(*terraform.State) error {
+	for len(f.arns) > 0 {
+		if _, err := acctest.Client(f.t).ELBV2.DeleteRule(context.Background(), &elasticloadbalancingv2.DeleteRuleInput{RuleArn: aws.String(f.arns[0])}); err != nil {
+			return fmt.Errorf("deleting foreign rule %s: %w", f.arns[0], err)
+		}
+		f.arns = f.arns[1:]
+	}
+	return nil
 }
 
 func TestAccClonePool_disappears(t *testing.T) {
