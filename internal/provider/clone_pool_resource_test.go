@@ -404,7 +404,7 @@ resource "clone_pool" "test" {
 		{"write_paths without listener", base(sizes(1, 2, `master {
   instance_id = "i-0123456789abcdef0"
   write_paths = ["/upload/*"]
-}`)), regexp.MustCompile(`(?s)listener_arn.*must be specified|Attribute "master\[0\]\.listener_arn" must be specified`)},
+}`)), regexp.MustCompile(`(?s)listener_arn.*must be specified|Attribute "master\.listener_arn" must be specified`)},
 		{"rule_priority out of range", base(sizes(1, 2, fmt.Sprintf(`master {
   instance_id   = "i-0123456789abcdef0"
   write_paths   = ["/upload/*"]
