@@ -126,16 +126,15 @@ func (a *applier) applyWriteRule(ctx context.Context) error {
 		return err
 	}
 	rule := Rule{ListenerARN: m.ListenerARN, Priority: m.RulePriority, PathPatterns: m.WritePaths, TargetGroupARN: tgARN}
-	if rule.ARN, err = a.keepRule(ctx, rule); err != nil {
+	if err = a.keepRule(ctx, &rule); err != nil {
 		return err
 	}
 	if rule.ARN == "" {
-		a.log(fmt.Sprintf("creating the write rule on %s at priority %d for %v", rule.ListenerARN, rule.Priority, rule.PathPatterns))
-		if rule.ARN, err = a.c.CreateRule(ctx, rule, a.tags); err != nil {
+		if err = a.createRule(ctx, &rule); err != nil {
 			return err
 		}
 	}
-	a.obs.WriteRuleARN = rule.ARN
+	a.obs.WriteRuleARN, a.obs.WriteRulePriority = rule.ARN, rule.Priority
 	if a.tagsChanged() {
 		return a.c.RetagELBV2(ctx, []string{tgARN, rule.ARN}, OwnTags(a.d.Name, a.prior.Tags), a.tags)
 	}
@@ -165,32 +164,68 @@ func (a *applier) masterTargetGroup(ctx context.Context) (string, error) {
 	return a.c.CreateMasterTargetGroup(ctx, MasterTargetGroupInput{Name: name, VpcID: a.master.VpcID, Like: like, Tags: a.tags})
 }
 
-// keepRule returns the ARN of the write rule state holds (or claimNames
-// took over), modified to match want, or "" when there is none to keep: it
-// is gone, or it is on another listener (then it is deleted).
-func (a *applier) keepRule(ctx context.Context, want Rule) (string, error) {
+// keepRule sets want.ARN to the write rule state holds (or claimNames
+// took over), modified to match want, or leaves it "" when there is none to
+// keep: it is gone, or it is on another listener (then it is deleted). A
+// want without a priority keeps the rule's.
+func (a *applier) keepRule(ctx context.Context, want *Rule) error {
 	arn, om := a.obs.WriteRuleARN, a.priorMaster()
 	if arn == "" {
-		return "", nil
+		return nil
 	}
 	if om != nil && om.ListenerARN != want.ListenerARN {
-		return "", a.c.DeleteRule(ctx, arn)
+		return a.c.DeleteRule(ctx, arn)
 	}
 	existing, err := a.c.FindRule(ctx, arn, want.ListenerARN)
 	if notfound.Is(err) {
-		return "", nil
+		return nil
 	}
 	if err != nil {
-		return "", err
+		return err
 	}
 	want.ARN = arn
+	if want.Priority == 0 {
+		want.Priority = existing.Priority
+	}
 	if !slices.Equal(existing.PathPatterns, want.PathPatterns) || existing.TargetGroupARN != want.TargetGroupARN || existing.Priority != want.Priority {
 		a.log("modifying the write rule " + arn)
-		if err := a.c.ModifyRule(ctx, want, existing.Priority != want.Priority); err != nil {
-			return "", err
+		if err := a.c.ModifyRule(ctx, *want, existing.Priority != want.Priority); err != nil {
+			return err
 		}
 	}
-	return arn, nil
+	return nil
+}
+
+// pickAttempts bounds how often createRule picks a priority again when
+// another writer took the one it picked (PriorityInUse).
+const pickAttempts = 3
+
+// createRule creates the write rule and sets r.ARN. Without a priority it
+// takes the next free one on the listener, as hashicorp/aws's
+// aws_lb_listener_rule does, and picks again when another rule took it
+// first.
+func (a *applier) createRule(ctx context.Context, r *Rule) error {
+	pick := r.Priority == 0
+	for attempt := 1; ; attempt++ {
+		if pick {
+			used, err := a.c.RulePriorities(ctx, r.ListenerARN)
+			if err != nil {
+				return err
+			}
+			if r.Priority, err = NextRulePriority(used); err != nil {
+				return fmt.Errorf("listener %s: %w", r.ListenerARN, err)
+			}
+		}
+		a.log(fmt.Sprintf("creating the write rule on %s at priority %d for %v", r.ListenerARN, r.Priority, r.PathPatterns))
+		arn, err := a.c.CreateRule(ctx, *r, a.tags)
+		if err == nil {
+			r.ARN = arn
+			return nil
+		}
+		if !pick || attempt == pickAttempts || !PriorityInUse(err) {
+			return err
+		}
+	}
 }
 
 // deleteWriteRule deletes the write rule, then the master target group it

@@ -79,6 +79,9 @@ type Routing interface {
 	FindRule(ctx context.Context, arn, listenerARN string) (Rule, error)
 	FindRuleForwardingTo(ctx context.Context, listenerARN, tgARN string) (Rule, error)
 	ListenersOf(ctx context.Context, lbARNs []string) ([]string, error)
+	// RulePriorities lists the priorities of a listener's rules, the
+	// default rule left out.
+	RulePriorities(ctx context.Context, listenerARN string) ([]int64, error)
 	CreateRule(ctx context.Context, r Rule, tags map[string]string) (arn string, err error)
 	ModifyRule(ctx context.Context, r Rule, priorityChanged bool) error
 	DeleteRule(ctx context.Context, arn string) error
@@ -250,6 +253,10 @@ func (a AWS) FindRuleForwardingTo(ctx context.Context, listenerARN, tgARN string
 
 func (a AWS) ListenersOf(ctx context.Context, lbARNs []string) ([]string, error) {
 	return ListenersOf(ctx, a.ELBV2, lbARNs)
+}
+
+func (a AWS) RulePriorities(ctx context.Context, listenerARN string) ([]int64, error) {
+	return RulePriorities(ctx, a.ELBV2, listenerARN)
 }
 
 func (a AWS) CreateRule(ctx context.Context, r Rule, tags map[string]string) (string, error) {

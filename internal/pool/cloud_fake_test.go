@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
@@ -428,9 +429,27 @@ func (f *fakeCloud) FindRuleForwardingTo(_ context.Context, listenerARN, tgARN s
 
 func (f *fakeCloud) ListenersOf(context.Context, []string) ([]string, error) { return nil, nil }
 
+func (f *fakeCloud) RulePriorities(_ context.Context, listenerARN string) ([]int64, error) {
+	if err := f.call("RulePriorities", listenerARN); err != nil {
+		return nil, err
+	}
+	var out []int64
+	for _, r := range f.rules {
+		if r.ListenerARN == listenerARN {
+			out = append(out, r.Priority)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeCloud) CreateRule(_ context.Context, r Rule, _ map[string]string) (string, error) {
-	if err := f.call("CreateRule", r.ListenerARN, " ", r.TargetGroupARN); err != nil {
+	if err := f.call("CreateRule", r.ListenerARN, " ", r.TargetGroupARN, " ", r.Priority); err != nil {
 		return "", err
+	}
+	for _, o := range f.rules {
+		if o.ListenerARN == r.ListenerARN && o.Priority == r.Priority {
+			return "", &smithy.GenericAPIError{Code: "PriorityInUse", Message: "Priority '" + fmt.Sprint(r.Priority) + "' is currently in use"}
+		}
 	}
 	r.ARN = f.id("arn:rule")
 	f.rules[r.ARN] = r
@@ -440,6 +459,9 @@ func (f *fakeCloud) CreateRule(_ context.Context, r Rule, _ map[string]string) (
 func (f *fakeCloud) ModifyRule(_ context.Context, r Rule, _ bool) error {
 	if err := f.call("ModifyRule", r.ARN); err != nil {
 		return err
+	}
+	if _, ok := f.rules[r.ARN]; !ok {
+		return &smithy.GenericAPIError{Code: "RuleNotFound", Message: "One or more rules not found"}
 	}
 	f.rules[r.ARN] = r
 	return nil

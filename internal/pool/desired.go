@@ -62,7 +62,8 @@ type MasterSettings struct {
 	InstanceID            string
 	AttachToLoadBalancers bool
 	// WritePaths, when not empty, are routed to the master by a listener
-	// rule on ListenerARN at RulePriority.
+	// rule on ListenerARN at RulePriority; a zero RulePriority keeps the
+	// rule's or takes the next free one on the listener.
 	WritePaths      []string
 	ListenerARN     string
 	RulePriority    int64
@@ -115,6 +116,9 @@ type Observed struct {
 	OutdatedInstanceIDs  []string
 	MasterTargetGroupARN string
 	WriteRuleARN         string
+	// WriteRulePriority is the write rule's priority, chosen by Apply
+	// when the master settings leave it zero.
+	WriteRulePriority int64
 	// Registrations are the load balancers the pool itself registered the
 	// master in: destroy deregisters it only there.
 	Registrations []Registration

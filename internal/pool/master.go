@@ -12,6 +12,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/aws-sdk-go-base/v2/tfawserr"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/awstags"
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
@@ -224,6 +225,62 @@ func ListenersOf(ctx context.Context, client *elasticloadbalancingv2.Client, lbA
 		}
 	}
 	return out, nil
+}
+
+// Listener rule priorities, as ELBv2 accepts them for a rule that is not
+// the default one.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateRule.html
+const (
+	MinRulePriority = 1
+	MaxRulePriority = 50000
+)
+
+// RulePriorities lists the priorities of a listener's rules, every page,
+// the default rule left out.
+func RulePriorities(ctx context.Context, client *elasticloadbalancingv2.Client, listenerARN string) ([]int64, error) {
+	var out []int64
+	pages := elasticloadbalancingv2.NewDescribeRulesPaginator(client, &elasticloadbalancingv2.DescribeRulesInput{ListenerArn: aws.String(listenerARN), PageSize: aws.Int32(400)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describing rules of listener %s: %w", listenerARN, err)
+		}
+		for _, r := range page.Rules {
+			if aws.ToBool(r.IsDefault) {
+				continue
+			}
+			if p, err := strconv.ParseInt(aws.ToString(r.Priority), 10, 64); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// NextRulePriority is the priority a new rule takes on a listener whose
+// rules have the priorities used: one above the highest, as hashicorp/aws's
+// aws_lb_listener_rule picks it, so the new rule is evaluated after every
+// existing one; the lowest free priority when the highest is taken.
+func NextRulePriority(used []int64) (int64, error) {
+	if len(used) == 0 {
+		return MinRulePriority, nil
+	}
+	if highest := slices.Max(used); highest < MaxRulePriority {
+		return max(highest+1, MinRulePriority), nil
+	}
+	for p := int64(MinRulePriority); p <= MaxRulePriority; p++ {
+		if !slices.Contains(used, p) {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("every rule priority from %d to %d is taken", MinRulePriority, MaxRulePriority)
+}
+
+// PriorityInUse tells whether err is ELBv2 refusing a rule priority that
+// another rule of the listener has.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateRule.html#API_CreateRule_Errors
+func PriorityInUse(err error) bool {
+	return tfawserr.ErrCodeEquals(err, "PriorityInUse")
 }
 
 // CreateRule creates the write rule.

@@ -67,6 +67,9 @@ func (m *clonePoolResourceModel) flattenObserved(obs pool.Observed) {
 		m.OutdatedInstanceIDs = listValue(nil)
 	}
 	m.MasterTargetGroupARN, m.WriteRuleARN = stringOrNull(obs.MasterTargetGroupARN), stringOrNull(obs.WriteRuleARN)
+	if pm := m.master(); pm != nil && pm.RulePriority.IsUnknown() && obs.WriteRulePriority > 0 {
+		pm.RulePriority = types.Int64Value(obs.WriteRulePriority)
+	}
 	if obs.FleetRead {
 		m.InstanceIDs = listValue(obs.InstanceIDs)
 		m.HealthyCount = types.Int64Value(obs.HealthyCount)
@@ -165,11 +168,10 @@ func (pm *clonePoolMasterModel) expand(ctx context.Context) *pool.MasterSettings
 	return m
 }
 
-func expandScaling(poolName string, scaling []clonePoolScalingModel) *pool.ScalingSettings {
-	if len(scaling) == 0 {
+func expandScaling(poolName string, sc *clonePoolScalingModel) *pool.ScalingSettings {
+	if sc == nil {
 		return nil
 	}
-	sc := scaling[0]
 	out := &pool.ScalingSettings{}
 	if !sc.TargetCPUPercent.IsNull() && !sc.TargetCPUPercent.IsUnknown() {
 		v := sc.TargetCPUPercent.ValueFloat64()
@@ -199,10 +201,10 @@ func expandSchedule(poolName string, index int, s clonePoolScheduleModel) pool.S
 func (m *clonePoolResourceModel) rolling() pool.RollingSettings {
 	out := pool.RollingSettings{BatchSize: defaultBatchSize, MinHealthyPercent: defaultMinHealthyPercent, Rollback: true}
 	out.HealthTimeout, _ = time.ParseDuration(defaultHealthTimeout)
-	if len(m.RollingUpdate) == 0 {
+	ru := m.RollingUpdate
+	if ru == nil {
 		return out
 	}
-	ru := m.RollingUpdate[0]
 	if v := ru.BatchSize; !v.IsNull() && !v.IsUnknown() {
 		out.BatchSize = int(v.ValueInt64())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -50,17 +51,18 @@ func (d *ClonePoolDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 				MarkdownDescription: "Name of the pool.",
 				Validators:          []validator.String{poolNameCheck},
 			},
-			"id":                      schema.StringAttribute{Computed: true, MarkdownDescription: "The pool name."},
-			"launch_template_id":      schema.StringAttribute{Computed: true, MarkdownDescription: "The pool's launch template."},
-			"launch_template_version": schema.StringAttribute{Computed: true, MarkdownDescription: "The launch template version the group launches."},
-			"min_size":                schema.Int64Attribute{Computed: true, MarkdownDescription: "Fewest clones the group keeps."},
-			"max_size":                schema.Int64Attribute{Computed: true, MarkdownDescription: "Most clones the group may run."},
-			"desired_capacity":        schema.Int64Attribute{Computed: true, MarkdownDescription: "Clones the group aims to run."},
-			"target_group_arns":       strings("Target groups the pool is attached to, sorted."),
-			"classic_elb_names":       strings("Classic load balancers the pool is attached to, sorted."),
-			"instance_ids":            strings("The clones in the group, sorted."),
-			"healthy_instance_ids":    strings("Clones healthy in every attached load balancer, sorted."),
-			"healthy_count":           schema.Int64Attribute{Computed: true, MarkdownDescription: "How many clones are healthy in every attached load balancer."},
+			"id":                 schema.StringAttribute{Computed: true, MarkdownDescription: "The pool name."},
+			"launch_template_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The pool's launch template."},
+			"launch_template_version": schema.Int64Attribute{Computed: true, MarkdownDescription: "The launch template version the group launches, " +
+				"a number as on the `clone_pool` resource (a group set to `$Latest` or `$Default` out of band reports the version that resolves to)."},
+			"min_size":             schema.Int64Attribute{Computed: true, MarkdownDescription: "Fewest clones the group keeps."},
+			"max_size":             schema.Int64Attribute{Computed: true, MarkdownDescription: "Most clones the group may run."},
+			"desired_capacity":     schema.Int64Attribute{Computed: true, MarkdownDescription: "Clones the group aims to run."},
+			"target_group_arns":    strings("Target groups the pool is attached to, sorted."),
+			"classic_elb_names":    strings("Classic load balancers the pool is attached to, sorted."),
+			"instance_ids":         strings("The clones in the group, sorted."),
+			"healthy_instance_ids": strings("Clones healthy in every attached load balancer, sorted."),
+			"healthy_count":        schema.Int64Attribute{Computed: true, MarkdownDescription: "How many clones are healthy in every attached load balancer."},
 			"outdated_instance_ids": strings("Clones in service that do not run the launch template version the group launches (its image, " +
 				"or its version where EC2 recorded it), sorted: what an interrupted or failed rollout left behind."),
 			"scaling_policy_names":   strings("Scaling policies of the group, sorted, such as the pool's `<name>-cpu-target`."),
@@ -113,22 +115,10 @@ func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadReque
 		unhealthy[id] = listValue(where)
 	}
 
-	var outdated []string
-	if g.LaunchTemplateID != "" {
-		tmpl, err := d.cloud.FindTemplateVersion(ctx, g.LaunchTemplateID, g.LaunchTemplateVersion)
-		switch {
-		case notfound.Is(err):
-			tflog.Warn(ctx, "the launch template version the group launches no longer exists: outdated_instance_ids stays empty",
-				map[string]any{"launch_template_id": g.LaunchTemplateID, "version": g.LaunchTemplateVersion})
-		case err != nil:
-			resp.Diagnostics.AddError(summary, err.Error())
-			return
-		default:
-			if outdated, err = d.cloud.OutdatedIDs(ctx, g, tmpl); err != nil {
-				resp.Diagnostics.AddError(summary, err.Error())
-				return
-			}
-		}
+	version, outdated, err := d.templateVersion(ctx, g)
+	if err != nil {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
 	}
 	policies, err := d.cloud.ListPolicyNames(ctx, g.Name)
 	if err != nil {
@@ -147,7 +137,7 @@ func (d *ClonePoolDataSource) Read(ctx context.Context, req datasource.ReadReque
 
 	data.ID = types.StringValue(name)
 	data.LaunchTemplateID = types.StringValue(g.LaunchTemplateID)
-	data.LaunchTemplateVersion = types.StringValue(g.LaunchTemplateVersion)
+	data.LaunchTemplateVersion = version
 	data.MinSize = types.Int64Value(g.MinSize)
 	data.MaxSize = types.Int64Value(g.MaxSize)
 	data.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
@@ -167,7 +157,7 @@ type clonePoolDataSourceModel struct {
 	Name                  types.String `tfsdk:"name"`
 	ID                    types.String `tfsdk:"id"`
 	LaunchTemplateID      types.String `tfsdk:"launch_template_id"`
-	LaunchTemplateVersion types.String `tfsdk:"launch_template_version"`
+	LaunchTemplateVersion types.Int64  `tfsdk:"launch_template_version"`
 	MinSize               types.Int64  `tfsdk:"min_size"`
 	MaxSize               types.Int64  `tfsdk:"max_size"`
 	DesiredCapacity       types.Int64  `tfsdk:"desired_capacity"`
@@ -180,4 +170,35 @@ type clonePoolDataSourceModel struct {
 	OutdatedInstanceIDs   types.List   `tfsdk:"outdated_instance_ids"`
 	ScalingPolicyNames    types.List   `tfsdk:"scaling_policy_names"`
 	ScheduledActionNames  types.List   `tfsdk:"scheduled_action_names"`
+}
+
+// templateVersion reads the launch template version the group launches, as
+// a number, and the clones in service that do not run it.
+func (d *ClonePoolDataSource) templateVersion(ctx context.Context, g pool.Group) (types.Int64, []string, error) {
+	version := templateVersionNumber(g.LaunchTemplateVersion)
+	if g.LaunchTemplateID == "" {
+		return version, nil, nil
+	}
+	tmpl, err := d.cloud.FindTemplateVersion(ctx, g.LaunchTemplateID, g.LaunchTemplateVersion)
+	if notfound.Is(err) {
+		tflog.Warn(ctx, "the launch template version the group launches no longer exists: outdated_instance_ids stays empty",
+			map[string]any{"launch_template_id": g.LaunchTemplateID, "version": g.LaunchTemplateVersion})
+		return version, nil, nil
+	}
+	if err != nil {
+		return version, nil, err
+	}
+	outdated, err := d.cloud.OutdatedIDs(ctx, g, tmpl)
+	return types.Int64Value(tmpl.Version), outdated, err
+}
+
+// templateVersionNumber is the group's launch template version as a number,
+// null for "$Latest", "$Default" or no template: AWS accepts those names in
+// a LaunchTemplateSpecification, the provider itself always sets a number.
+func templateVersionNumber(v string) types.Int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return types.Int64Null()
+	}
+	return types.Int64Value(n)
 }

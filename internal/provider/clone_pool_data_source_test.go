@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -55,6 +56,7 @@ data "clone_pool" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameAsPool("instance_ids"),
 					sameAsPool("launch_template_id"),
+					sameAsPool("launch_template_version"),
 					statecheck.ExpectKnownValue("data.clone_pool.test", tfjsonpath.New("healthy_count"), knownvalue.Int64Exact(2)),
 					statecheck.ExpectKnownValue("data.clone_pool.test", tfjsonpath.New("healthy_instance_ids"), knownvalue.ListSizeExact(2)),
 					statecheck.ExpectKnownValue("data.clone_pool.test", tfjsonpath.New("unhealthy"), knownvalue.MapSizeExact(0)),
@@ -95,9 +97,27 @@ data "clone_pool" "test" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameAsPool("instance_ids"),
 					statecheck.ExpectKnownValue("data.clone_pool.test", tfjsonpath.New("outdated_instance_ids"), knownvalue.ListSizeExact(0)),
-					statecheck.ExpectKnownValue("data.clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.StringExact("2")),
+					statecheck.ExpectKnownValue("data.clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(2)),
+					sameAsPool("launch_template_version"),
 				},
 			},
 		},
 	})
+}
+
+func TestTemplateVersionNumber(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want types.Int64
+	}{
+		{"7", types.Int64Value(7)},
+		{"1", types.Int64Value(1)},
+		{"$Latest", types.Int64Null()},
+		{"$Default", types.Int64Null()},
+		{"", types.Int64Null()},
+	} {
+		if got := templateVersionNumber(tc.in); !got.Equal(tc.want) {
+			t.Errorf("templateVersionNumber(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
 }

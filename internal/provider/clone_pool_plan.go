@@ -101,7 +101,7 @@ func (r *ClonePoolResource) syncAgentStale(ctx context.Context, private privateG
 // fleetChanged tells whether the apply can change which clones run or how
 // healthy they are.
 func fleetChanged(plan, state *clonePoolResourceModel) bool {
-	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 || (len(plan.Scaling) > 0) != (len(state.Scaling) > 0) {
+	if plan.LaunchTemplateVersion.IsUnknown() || len(state.OutdatedInstanceIDs.Elements()) > 0 || (plan.Scaling != nil) != (state.Scaling != nil) {
 		return true
 	}
 	for _, p := range [][2]attr.Value{

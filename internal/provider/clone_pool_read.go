@@ -103,7 +103,7 @@ func (m *clonePoolResourceModel) flattenGroup(ctx context.Context, client *conns
 	g := snap.Group
 	m.MinSize = types.Int64Value(g.MinSize)
 	m.MaxSize = types.Int64Value(g.MaxSize)
-	if len(m.Scaling) == 0 || m.DesiredCapacity.IsNull() {
+	if m.Scaling == nil || m.DesiredCapacity.IsNull() {
 		m.DesiredCapacity = types.Int64Value(g.DesiredCapacity)
 	}
 	m.SubnetIDs = sameOrderList(g.SubnetIDs, m.SubnetIDs)
@@ -212,8 +212,8 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 		SyncPolicyID:   types.StringNull(),
 		WaitForHealthy: types.BoolValue(true),
 		Tags:           types.MapNull(types.StringType), TagsAll: types.MapNull(types.StringType),
-		LaunchTemplateID: types.StringValue(g.LaunchTemplateID), LaunchTemplateVersion: types.Int64Null(),
-		InstanceIDs: types.ListNull(types.StringType), HealthyCount: types.Int64Null(),
+		LaunchTemplateID: types.StringValue(g.LaunchTemplateID),
+		InstanceIDs:      types.ListNull(types.StringType), HealthyCount: types.Int64Null(),
 		MasterTargetGroupARN: types.StringNull(), WriteRuleARN: types.StringNull(),
 		OutdatedInstanceIDs: types.ListNull(types.StringType),
 		Timeouts:            timeouts.Value{Object: types.ObjectNull(timeoutsAttrTypes())},
@@ -221,9 +221,7 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 	if m.Scaling, err = r.discoverScaling(ctx, name); err != nil {
 		return m, err
 	}
-	if v, err := strconv.ParseInt(g.LaunchTemplateVersion, 10, 64); err == nil {
-		m.LaunchTemplateVersion = types.Int64Value(v)
-	}
+	m.LaunchTemplateVersion = templateVersionNumber(g.LaunchTemplateVersion)
 	masterID := g.Tags[pool.TagMaster]
 	if masterID == "" {
 		return m, nil
@@ -275,7 +273,7 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 	case !notfound.Is(err):
 		return m, err
 	}
-	m.Master = []clonePoolMasterModel{pm}
+	m.Master = &pm
 	return m, nil
 }
 

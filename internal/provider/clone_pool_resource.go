@@ -56,6 +56,7 @@ func (r *ClonePoolResource) Metadata(_ context.Context, req resource.MetadataReq
 
 func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
+		Version: clonePoolSchemaVersion,
 		MarkdownDescription: "The clone fleet behind the load balancer: a versioned launch template (IMDSv2 required, " +
 			"root volume encrypted) and an Auto Scaling group started from an image of the master, attached to " +
 			"target groups and classic load balancers. Create and scale-out return once the pool's own instances " +
@@ -73,18 +74,7 @@ func (r *ClonePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"Terraform with `TF_LOG_PROVIDER=INFO` to see it. The guide \"Timeouts, waits and progress\" lists what each " +
 			"wait waits for and the settings of `aws_autoscaling_group` a pool does not have.",
 		Attributes: clonePoolAttributes(),
-		Blocks: map[string]schema.Block{
-			"master":         clonePoolMasterBlock(),
-			"rolling_update": clonePoolRollingUpdateBlock(),
-			"scaling":        clonePoolScalingBlock(),
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{
-				Create: true, Update: true, Delete: true,
-				CreateDescription: "How long the create may take, until every clone is healthy in every attached load balancer (default `15m`).",
-				UpdateDescription: "How long an update may take, every rollout batch, scale-in drain and rollback included (default `15m`): " +
-					"a rollout of several batches needs more, about batches × (launch + health + deregistration delay).",
-				DeleteDescription: "How long the destroy may take, draining every clone out of its load balancers included (default `15m`).",
-			}),
-		},
+		Blocks:     clonePoolBlocks(ctx),
 	}
 }
 
@@ -365,35 +355,35 @@ func (r *ClonePoolResource) ImportState(ctx context.Context, req resource.Import
 }
 
 type clonePoolResourceModel struct {
-	ID                    types.String                  `tfsdk:"id"`
-	Name                  types.String                  `tfsdk:"name"`
-	ImageID               types.String                  `tfsdk:"image_id"`
-	InstanceType          types.String                  `tfsdk:"instance_type"`
-	SubnetIDs             types.List                    `tfsdk:"subnet_ids"`
-	SecurityGroupIDs      types.Set                     `tfsdk:"security_group_ids"`
-	KeyName               types.String                  `tfsdk:"key_name"`
-	IAMInstanceProfile    types.String                  `tfsdk:"iam_instance_profile"`
-	UserData              types.String                  `tfsdk:"user_data"`
-	MinSize               types.Int64                   `tfsdk:"min_size"`
-	MaxSize               types.Int64                   `tfsdk:"max_size"`
-	DesiredCapacity       types.Int64                   `tfsdk:"desired_capacity"`
-	TargetGroupARNs       types.Set                     `tfsdk:"target_group_arns"`
-	ClassicELBNames       types.Set                     `tfsdk:"classic_elb_names"`
-	WaitForHealthy        types.Bool                    `tfsdk:"wait_for_healthy"`
-	Tags                  types.Map                     `tfsdk:"tags"`
-	TagsAll               types.Map                     `tfsdk:"tags_all"`
-	LaunchTemplateID      types.String                  `tfsdk:"launch_template_id"`
-	LaunchTemplateVersion types.Int64                   `tfsdk:"launch_template_version"`
-	InstanceIDs           types.List                    `tfsdk:"instance_ids"`
-	HealthyCount          types.Int64                   `tfsdk:"healthy_count"`
-	MasterTargetGroupARN  types.String                  `tfsdk:"master_target_group_arn"`
-	WriteRuleARN          types.String                  `tfsdk:"write_rule_arn"`
-	Master                []clonePoolMasterModel        `tfsdk:"master"`
-	SyncPolicyID          types.String                  `tfsdk:"sync_policy_id"`
-	OutdatedInstanceIDs   types.List                    `tfsdk:"outdated_instance_ids"`
-	RollingUpdate         []clonePoolRollingUpdateModel `tfsdk:"rolling_update"`
-	Scaling               []clonePoolScalingModel       `tfsdk:"scaling"`
-	Timeouts              timeouts.Value                `tfsdk:"timeouts"`
+	ID                    types.String                 `tfsdk:"id"`
+	Name                  types.String                 `tfsdk:"name"`
+	ImageID               types.String                 `tfsdk:"image_id"`
+	InstanceType          types.String                 `tfsdk:"instance_type"`
+	SubnetIDs             types.List                   `tfsdk:"subnet_ids"`
+	SecurityGroupIDs      types.Set                    `tfsdk:"security_group_ids"`
+	KeyName               types.String                 `tfsdk:"key_name"`
+	IAMInstanceProfile    types.String                 `tfsdk:"iam_instance_profile"`
+	UserData              types.String                 `tfsdk:"user_data"`
+	MinSize               types.Int64                  `tfsdk:"min_size"`
+	MaxSize               types.Int64                  `tfsdk:"max_size"`
+	DesiredCapacity       types.Int64                  `tfsdk:"desired_capacity"`
+	TargetGroupARNs       types.Set                    `tfsdk:"target_group_arns"`
+	ClassicELBNames       types.Set                    `tfsdk:"classic_elb_names"`
+	WaitForHealthy        types.Bool                   `tfsdk:"wait_for_healthy"`
+	Tags                  types.Map                    `tfsdk:"tags"`
+	TagsAll               types.Map                    `tfsdk:"tags_all"`
+	LaunchTemplateID      types.String                 `tfsdk:"launch_template_id"`
+	LaunchTemplateVersion types.Int64                  `tfsdk:"launch_template_version"`
+	InstanceIDs           types.List                   `tfsdk:"instance_ids"`
+	HealthyCount          types.Int64                  `tfsdk:"healthy_count"`
+	MasterTargetGroupARN  types.String                 `tfsdk:"master_target_group_arn"`
+	WriteRuleARN          types.String                 `tfsdk:"write_rule_arn"`
+	Master                *clonePoolMasterModel        `tfsdk:"master"`
+	SyncPolicyID          types.String                 `tfsdk:"sync_policy_id"`
+	OutdatedInstanceIDs   types.List                   `tfsdk:"outdated_instance_ids"`
+	RollingUpdate         *clonePoolRollingUpdateModel `tfsdk:"rolling_update"`
+	Scaling               *clonePoolScalingModel       `tfsdk:"scaling"`
+	Timeouts              timeouts.Value               `tfsdk:"timeouts"`
 }
 
 type clonePoolRollingUpdateModel struct {
@@ -428,10 +418,10 @@ type clonePoolMasterModel struct {
 }
 
 func (m *clonePoolResourceModel) master() *clonePoolMasterModel {
-	if m == nil || len(m.Master) == 0 {
+	if m == nil {
 		return nil
 	}
-	return &m.Master[0]
+	return m.Master
 }
 
 func (pm *clonePoolMasterModel) rendersUserData() bool {
@@ -461,6 +451,9 @@ func (m *clonePoolResourceModel) settleUnknowns() {
 	}
 	if m.WriteRuleARN.IsUnknown() {
 		m.WriteRuleARN = types.StringNull()
+	}
+	if pm := m.master(); pm != nil && pm.RulePriority.IsUnknown() {
+		pm.RulePriority = types.Int64Null()
 	}
 	if m.DesiredCapacity.IsUnknown() {
 		m.DesiredCapacity = m.MinSize

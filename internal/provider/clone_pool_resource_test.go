@@ -163,6 +163,112 @@ func TestAccClonePool_master(t *testing.T) {
 	})
 }
 
+// TestAccClonePool_masterRulePriority leaves rule_priority out on a
+// listener that already has rules: the write rule takes one above the
+// highest, a rule added later above it changes nothing on the next plan, a
+// configured priority moves the rule, and leaving it out again keeps it.
+func TestAccClonePool_masterRulePriority(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-priority")
+	foreign := testAccForeignRules{t: t, world: world}
+	foreign.add(7)
+	foreign.add(40)
+	master := func(priority string) string {
+		return fmt.Sprintf(`
+  master {
+    instance_id    = %q
+    write_paths    = ["/upload/*"]
+    listener_arn   = %q
+    recovery_alarm = false
+    %s
+  }
+`, world.MasterInstanceID, world.ListenerArn, priority)
+	}
+	cfg := func(priority string) string { return testAccClonePoolConfig(t, name, world, 1, master(priority)) }
+	rulePriority := tfjsonpath.New("master").AtMapKey("rule_priority")
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		// The destroy check wants the listener back to its default rule.
+		CheckDestroy: resource.ComposeTestCheckFunc(foreign.deleteAll, testAccCheckClonePoolDestroy(t, world)),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectUnknownValue("clone_pool.test", rulePriority),
+				}},
+				Check: testAccCheckClonePoolWriteRule(t, "clone_pool.test", world.ListenerArn, 41, []string{"/upload/*"}),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("clone_pool.test", rulePriority, knownvalue.Int64Exact(41)),
+				},
+			},
+			{
+				PreConfig: func() { foreign.add(60) },
+				Config:    cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: testAccCheckClonePoolWriteRule(t, "clone_pool.test", world.ListenerArn, 41, []string{"/upload/*"}),
+			},
+			{
+				Config: cfg("rule_priority = 70"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue("clone_pool.test", rulePriority, knownvalue.Int64Exact(70)),
+				}},
+				Check: testAccCheckClonePoolWriteRule(t, "clone_pool.test", world.ListenerArn, 70, []string{"/upload/*"}),
+			},
+			{
+				Config: cfg(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: testAccCheckClonePoolWriteRule(t, "clone_pool.test", world.ListenerArn, 70, []string{"/upload/*"}),
+			},
+		},
+	})
+}
+
+// testAccForeignRules are rules the pool does not own on the world's
+// listener; deleteAll removes them (also when the test ends).
+type testAccForeignRules struct {
+	t     *testing.T
+	world *seed.World
+	arns  []string
+}
+
+// add puts a foreign rule at priority.
+func (f *testAccForeignRules) add(priority int32) {
+	f.t.Helper()
+	out, err := acctest.Client(f.t).ELBV2.CreateRule(context.Background(), &elasticloadbalancingv2.CreateRuleInput{
+		ListenerArn: aws.String(f.world.ListenerArn),
+		Priority:    aws.Int32(priority),
+		Conditions:  pool.ExpandRuleConditions([]string{fmt.Sprintf("/foreign-%d/*", priority)}),
+		Actions: []elbv2types.Action{{
+			Type:           elbv2types.ActionTypeEnumForward,
+			TargetGroupArn: aws.String(f.world.TargetGroupArn),
+		}},
+	})
+	if err != nil {
+		f.t.Fatalf("creating a foreign rule at priority %d on %s: %s", priority, f.world.ListenerArn, err)
+	}
+	if len(f.arns) == 0 {
+		f.t.Cleanup(func() { _ = f.deleteAll(nil) })
+	}
+	f.arns = append(f.arns, aws.ToString(out.Rules[0].RuleArn))
+}
+
+func (f *testAccForeignRules) deleteAll(*terraform.State) error {
+	for len(f.arns) > 0 {
+		if _, err := acctest.Client(f.t).ELBV2.DeleteRule(context.Background(), &elasticloadbalancingv2.DeleteRuleInput{RuleArn: aws.String(f.arns[0])}); err != nil {
+			return fmt.Errorf("deleting foreign rule %s: %w", f.arns[0], err)
+		}
+		f.arns = f.arns[1:]
+	}
+	return nil
+}
+
 func TestAccClonePool_disappears(t *testing.T) {
 	name := acctest.RandomName(8)
 	world := acctest.World(t, "tf-acc-test-pool-gone")
@@ -298,7 +404,7 @@ resource "clone_pool" "test" {
 		{"write_paths without listener", base(sizes(1, 2, `master {
   instance_id = "i-0123456789abcdef0"
   write_paths = ["/upload/*"]
-}`)), regexp.MustCompile(`(?s)listener_arn.*must be specified|Attribute "master\[0\]\.listener_arn" must be specified`)},
+}`)), regexp.MustCompile(`(?s)listener_arn.*must be specified|Attribute "master\.listener_arn" must be specified`)},
 		{"rule_priority out of range", base(sizes(1, 2, fmt.Sprintf(`master {
   instance_id   = "i-0123456789abcdef0"
   write_paths   = ["/upload/*"]
@@ -306,6 +412,9 @@ resource "clone_pool" "test" {
   rule_priority = 50001
 }`, okListener))), regexp.MustCompile(`(?s)rule_priority.*between 1 and 50000`)},
 		{"malformed image id", strings.Replace(base(sizes(1, 2, "")), "ami-0123456789abcdef0", "image-1", 1), regexp.MustCompile(`(?s)image_id.*must be an AMI id`)},
+		{"master without instance_id", base(sizes(1, 2, `master {
+  env_file = "/etc/clone/master.env"
+}`)), regexp.MustCompile(`(?s)master\.instance_id.*must be specified`)},
 		{"malformed master instance", base(sizes(1, 2, `master {
   instance_id = "web-1"
 }`)), regexp.MustCompile(`(?s)instance_id.*must be an EC2 instance id`)},
@@ -359,9 +468,9 @@ func TestValidateSizes(t *testing.T) {
 }
 
 func TestTemplateChanged(t *testing.T) {
-	master := func(env string) []clonePoolMasterModel {
-		return []clonePoolMasterModel{{InstanceID: types.StringValue("i-0123456789abcdef0"), EnvFile: stringOrNull(env),
-			DisableServices: types.ListNull(types.StringType), WritePaths: types.ListNull(types.StringType)}}
+	master := func(env string) *clonePoolMasterModel {
+		return &clonePoolMasterModel{InstanceID: types.StringValue("i-0123456789abcdef0"), EnvFile: stringOrNull(env),
+			DisableServices: types.ListNull(types.StringType), WritePaths: types.ListNull(types.StringType)}
 	}
 	base := func() clonePoolResourceModel {
 		return clonePoolResourceModel{

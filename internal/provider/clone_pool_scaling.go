@@ -15,12 +15,12 @@ import (
 // readScaling refreshes the scaling block: a deleted policy clears
 // target_cpu_percent, a deleted scheduled action drops its schedule.
 func (r *ClonePoolResource) readScaling(ctx context.Context, m *clonePoolResourceModel, diags *diag.Diagnostics) error {
-	if len(m.Scaling) == 0 {
+	sc := m.Scaling
+	if sc == nil {
 		return nil
 	}
 	name := m.ID.ValueString()
 	group := pool.NamesFor(name).Group
-	sc := &m.Scaling[0]
 	if !sc.TargetCPUPercent.IsNull() {
 		p, err := r.cloud.FindCPUPolicy(ctx, group, pool.CPUPolicyName(name))
 		switch {
@@ -60,7 +60,7 @@ func (r *ClonePoolResource) readScaling(ctx context.Context, m *clonePoolResourc
 }
 
 // discoverScaling finds the pool's policy and scheduled actions for import.
-func (r *ClonePoolResource) discoverScaling(ctx context.Context, name string) ([]clonePoolScalingModel, error) {
+func (r *ClonePoolResource) discoverScaling(ctx context.Context, name string) (*clonePoolScalingModel, error) {
 	group := pool.NamesFor(name).Group
 	sc := clonePoolScalingModel{TargetCPUPercent: types.Float64Null()}
 	p, err := r.cloud.FindCPUPolicy(ctx, group, pool.CPUPolicyName(name))
@@ -103,7 +103,7 @@ func (r *ClonePoolResource) discoverScaling(ctx context.Context, name string) ([
 	if sc.TargetCPUPercent.IsNull() && len(sc.Schedule) == 0 {
 		return nil, nil
 	}
-	return []clonePoolScalingModel{sc}, nil
+	return &sc, nil
 }
 
 func sizeOrNull(v int64) types.Int64 {

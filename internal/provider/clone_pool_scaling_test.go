@@ -65,7 +65,7 @@ func TestAccClonePool_scaling(t *testing.T) {
 					testAccSetDesired(t, name, 3),
 				),
 				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("scaling").AtSliceIndex(0).AtMapKey("target_cpu_percent"), knownvalue.Float64Exact(60)),
+					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("scaling").AtMapKey("target_cpu_percent"), knownvalue.Float64Exact(60)),
 				},
 			},
 			{
@@ -133,9 +133,9 @@ resource "clone_pool" "test" {
 		{"percent above 100", base("rolling_update {\n min_healthy_percent = 101\n}"), regexp.MustCompile(`(?s)min_healthy_percent.*between 0 and\s+100`)},
 		{"health timeout too short", base("rolling_update {\n health_timeout = \"5s\"\n}"), regexp.MustCompile(`(?s)health_timeout.*at least 10s|(?s)Invalid duration`)},
 		{"health timeout not a duration", base("rolling_update {\n health_timeout = \"soon\"\n}"), regexp.MustCompile(`Invalid duration`)},
-		{"two rolling_update blocks", base("rolling_update {}\nrolling_update {}"), regexp.MustCompile(`(?s)rolling_update.*at most 1`)},
+		{"two rolling_update blocks", base("rolling_update {}\nrolling_update {}"), regexp.MustCompile(`Duplicate rolling_update block`)},
 		{"cpu target 0", base("scaling {\n target_cpu_percent = 0\n}"), regexp.MustCompile(`(?s)target_cpu_percent.*between 1`)},
-		{"recurrence with 4 fields", base("scaling {\n schedule {\n recurrence = \"0 22 * *\"\n desired_capacity = 1\n }\n}"), regexp.MustCompile(`(?s)recurrence.*five fields`)},
+		{"recurrence with 4 fields", base("scaling {\n schedule {\n recurrence = \"0 22 * *\"\n desired_capacity = 1\n }\n}"), regexp.MustCompile(`(?s)recurrence.*five\s+fields`)},
 		{"schedule desired above max", base("scaling {\n schedule {\n recurrence = \"0 22 * * *\"\n max_size = 2\n desired_capacity = 3\n }\n}"), regexp.MustCompile(`(?s)desired_capacity \(3\) must lie within`)},
 		{"schedule min above max", base("scaling {\n schedule {\n recurrence = \"0 22 * * *\"\n min_size = 3\n max_size = 2\n }\n}"), regexp.MustCompile(`(?s)min_size \(3\) must not exceed max_size \(2\)`)},
 		{"schedule without sizes", base("scaling {\n schedule {\n recurrence = \"0 22 * * *\"\n }\n}"), regexp.MustCompile(`(?s)at least one of min_size, max_size and desired_capacity`)},

@@ -6,6 +6,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -179,81 +180,85 @@ func clonePoolAttributes() map[string]schema.Attribute {
 }
 
 // clonePoolMasterBlock is the master block.
-func clonePoolMasterBlock() schema.Block {
-	return schema.ListNestedBlock{
+func clonePoolMasterBlock() schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{
 		MarkdownDescription: "The master server the clones were made from.",
-		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"instance_id": schema.StringAttribute{
-					Required:            true,
-					MarkdownDescription: "The master instance.",
-					Validators:          []validator.String{stringvalidator.RegexMatches(instanceIDRegexp, "must be an EC2 instance id such as i-0123456789abcdef0")},
+		// A single block may be left out, so none of its attributes can be
+		// Required: the framework would demand them of an absent block.
+		Validators: []validator.Object{objectvalidator.AlsoRequires(path.MatchRelative().AtName("instance_id"))},
+		Attributes: map[string]schema.Attribute{
+			"instance_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "The master instance. Required in a `master` block.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(instanceIDRegexp, "must be an EC2 instance id such as i-0123456789abcdef0")},
+			},
+			"attach_to_load_balancers": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Register the master in the pool's target groups and classic load balancers too, so it " +
+					"keeps serving (default `false`: the master serves only the `write_paths`). Destroy deregisters it only where the pool registered it.",
+			},
+			"write_paths": schema.ListAttribute{
+				ElementType: types.StringType,
+				Optional:    true,
+				MarkdownDescription: "1 to 5 path patterns (such as `/upload/*`, at most 128 characters each: an ALB rule condition takes 5 values) " +
+					"routed to the master only, through a master-only target group and a rule on `listener_arn`. Needs `listener_arn`.",
+				Validators: []validator.List{
+					listvalidator.SizeBetween(1, 5),
+					listvalidator.UniqueValues(),
+					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(pathPatternRegexp, "must be an ALB path pattern of at most 128 characters")),
+					listvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("listener_arn")),
 				},
-				"attach_to_load_balancers": schema.BoolAttribute{
-					Optional: true,
-					Computed: true,
-					Default:  booldefault.StaticBool(false),
-					MarkdownDescription: "Register the master in the pool's target groups and classic load balancers too, so it " +
-						"keeps serving (default `false`: the master serves only the `write_paths`). Destroy deregisters it only where the pool registered it.",
+			},
+			"listener_arn": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "ALB listener that gets the write rule.",
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(listenerARNRegexp, "must be a load balancer listener ARN"),
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
 				},
-				"write_paths": schema.ListAttribute{
-					ElementType: types.StringType,
-					Optional:    true,
-					MarkdownDescription: "1 to 5 path patterns (such as `/upload/*`, at most 128 characters each: an ALB rule condition takes 5 values) " +
-						"routed to the master only, through a master-only target group and a rule on `listener_arn`. Needs `listener_arn` and `rule_priority`.",
-					Validators: []validator.List{
-						listvalidator.SizeBetween(1, 5),
-						listvalidator.UniqueValues(),
-						listvalidator.ValueStringsAre(stringvalidator.RegexMatches(pathPatternRegexp, "must be an ALB path pattern of at most 128 characters")),
-						listvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("listener_arn"), path.MatchRelative().AtParent().AtName("rule_priority")),
-					},
+			},
+			"rule_priority": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Priority of the write rule on the listener, 1 to 50000. Left out, the write rule takes " +
+					"the next free priority on the listener (one above its highest rule, as `aws_lb_listener_rule` does) and " +
+					"keeps it on later applies; a change of `listener_arn` picks again on the new listener.",
+				PlanModifiers: []planmodifier.Int64{rulePriorityModifier{}},
+				Validators: []validator.Int64{
+					int64validator.Between(1, 50000),
+					int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
 				},
-				"listener_arn": schema.StringAttribute{
-					Optional:            true,
-					MarkdownDescription: "ALB listener that gets the write rule.",
-					Validators: []validator.String{
-						stringvalidator.RegexMatches(listenerARNRegexp, "must be a load balancer listener ARN"),
-						stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
-					},
+			},
+			"env_file": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Absolute path where clones find `MASTER_ADDRESS` (the master's private IP) and `MASTER_INSTANCE_ID`, written at boot. Left out, no file is written.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(absolutePathRegexp, "must be an absolute path to a file")},
+			},
+			"disable_services": schema.ListAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "systemd units (such as `mysql`), without duplicates, stopped and masked on every clone at boot: the database stays on the master. Left out, none.",
+				Validators: []validator.List{
+					listvalidator.UniqueValues(),
+					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(unitNameRegexp, "must be a systemd unit name")),
 				},
-				"rule_priority": schema.Int64Attribute{
-					Optional:            true,
-					MarkdownDescription: "Priority of the write rule on the listener, 1 to 50000.",
-					Validators: []validator.Int64{
-						int64validator.Between(1, 50000),
-						int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
-					},
-				},
-				"env_file": schema.StringAttribute{
-					Optional:            true,
-					MarkdownDescription: "Absolute path where clones find `MASTER_ADDRESS` (the master's private IP) and `MASTER_INSTANCE_ID`, written at boot. Left out, no file is written.",
-					Validators:          []validator.String{stringvalidator.RegexMatches(absolutePathRegexp, "must be an absolute path to a file")},
-				},
-				"disable_services": schema.ListAttribute{
-					ElementType:         types.StringType,
-					Optional:            true,
-					MarkdownDescription: "systemd units (such as `mysql`), without duplicates, stopped and masked on every clone at boot: the database stays on the master. Left out, none.",
-					Validators: []validator.List{
-						listvalidator.UniqueValues(),
-						listvalidator.ValueStringsAre(stringvalidator.RegexMatches(unitNameRegexp, "must be a systemd unit name")),
-					},
-				},
-				"recovery_alarm": schema.BoolAttribute{
-					Optional: true,
-					Computed: true,
-					Default:  booldefault.StaticBool(true),
-					MarkdownDescription: "Create a CloudWatch alarm that recovers the master (`arn:aws:automate:REGION:ec2:recover`) " +
-						"when its system status check fails twice in a row (default `true`: the master is a single point of failure).",
-				},
+			},
+			"recovery_alarm": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Create a CloudWatch alarm that recovers the master (`arn:aws:automate:REGION:ec2:recover`) " +
+					"when its system status check fails twice in a row (default `true`: the master is a single point of failure).",
 			},
 		},
 	}
 }
 
 // clonePoolRollingUpdateBlock is the rolling_update block.
-func clonePoolRollingUpdateBlock() schema.Block {
-	return schema.ListNestedBlock{
+func clonePoolRollingUpdateBlock() schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{
 		MarkdownDescription: "How a change of image, instance type, user data, master settings or sync agent (also a changed " +
 			"`clone_sync_policy`) rolls the pool. Every change creates a launch template version; clones in service that do " +
 			"not run it are replaced batch by batch: launch a batch of new clones, wait until those instances are healthy " +
@@ -263,97 +268,91 @@ func clonePoolRollingUpdateBlock() schema.Block {
 			"the `update` and `delete` timeouts (15m by default) for batches × (launch + health + drain). Healthy capacity never " +
 			"drops below `min_healthy_percent` of desired capacity. Old and new are told apart by image id and by the " +
 			"launch template version EC2 recorded on the instance, not by what the group reports. Left out, the defaults apply.",
-		Validators: []validator.List{listvalidator.SizeAtMost(1)},
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"batch_size": schema.Int64Attribute{
-					Optional:            true,
-					Computed:            true,
-					Default:             int64default.StaticInt64(defaultBatchSize),
-					MarkdownDescription: "Clones launched (and then retired) per batch, 1 to 10000 (default 1).",
-					Validators:          []validator.Int64{int64validator.Between(1, 10000)},
-				},
-				"min_healthy_percent": schema.Int64Attribute{
-					Optional: true,
-					Computed: true,
-					Default:  int64default.StaticInt64(defaultMinHealthyPercent),
-					MarkdownDescription: "Healthy clones kept throughout, in percent of desired capacity (0 to 100), rounded up (default 100: " +
-						"surge first, so `max_size` must leave room above desired capacity). Below 100 the rollout retires old " +
-						"clones before launching only as far as `max_size` forces it to.",
-					Validators: []validator.Int64{int64validator.Between(0, 100)},
-				},
-				"health_timeout": schema.StringAttribute{
-					Optional: true,
-					Computed: true,
-					Default:  stringdefault.StaticString(defaultHealthTimeout),
-					MarkdownDescription: "How long one batch of new clones may take to become healthy in every load balancer " +
-						"(default `10m`, from `10s` to `24h`). Bounded by the update timeout too.",
-					Validators: []validator.String{durationBetween(10*time.Second, 24*time.Hour)},
-				},
-				"rollback_on_failure": schema.BoolAttribute{
-					Optional: true,
-					Computed: true,
-					Default:  booldefault.StaticBool(true),
-					MarkdownDescription: "When a batch is not healthy in time, point the group back at the previous launch " +
-						"template version, retire the new clones and restore capacity with old ones (default `true`). The " +
-						"apply then fails naming the clones that failed and why; state keeps the previous version, so the next " +
-						"plan shows the change again. With `false` the apply fails and leaves the pool mixed; state records " +
-						"the new version and the old clones in `outdated_instance_ids`, so the next apply continues.",
-				},
+		Attributes: map[string]schema.Attribute{
+			"batch_size": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultBatchSize),
+				MarkdownDescription: "Clones launched (and then retired) per batch, 1 to 10000 (default 1).",
+				Validators:          []validator.Int64{int64validator.Between(1, 10000)},
+			},
+			"min_healthy_percent": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(defaultMinHealthyPercent),
+				MarkdownDescription: "Healthy clones kept throughout, in percent of desired capacity (0 to 100), rounded up (default 100: " +
+					"surge first, so `max_size` must leave room above desired capacity). Below 100 the rollout retires old " +
+					"clones before launching only as far as `max_size` forces it to.",
+				Validators: []validator.Int64{int64validator.Between(0, 100)},
+			},
+			"health_timeout": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  stringdefault.StaticString(defaultHealthTimeout),
+				MarkdownDescription: "How long one batch of new clones may take to become healthy in every load balancer " +
+					"(default `10m`, from `10s` to `24h`). Bounded by the update timeout too.",
+				Validators: []validator.String{durationBetween(10*time.Second, 24*time.Hour)},
+			},
+			"rollback_on_failure": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "When a batch is not healthy in time, point the group back at the previous launch " +
+					"template version, retire the new clones and restore capacity with old ones (default `true`). The " +
+					"apply then fails naming the clones that failed and why; state keeps the previous version, so the next " +
+					"plan shows the change again. With `false` the apply fails and leaves the pool mixed; state records " +
+					"the new version and the old clones in `outdated_instance_ids`, so the next apply continues.",
 			},
 		},
 	}
 }
 
 // clonePoolScalingBlock is the scaling block.
-func clonePoolScalingBlock() schema.Block {
-	return schema.ListNestedBlock{
+func clonePoolScalingBlock() schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{
 		MarkdownDescription: "Load-based and scheduled scaling. With this block, Auto Scaling owns desired capacity: a desired " +
 			"capacity moved by a policy or schedule is not a diff (state keeps the value Terraform last set), and an update " +
 			"sets desired capacity only when `desired_capacity` changes in the configuration. Without it, a configured " +
 			"`desired_capacity` that changed outside Terraform is a diff and the next apply restores it. The policy is named " +
 			"`<name>-cpu-target`, scheduled actions `<name>-schedule-<schedule name or index>`; destroy deletes them.",
-		Validators: []validator.List{listvalidator.SizeAtMost(1)},
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"target_cpu_percent": schema.Float64Attribute{
-					Optional:            true,
-					MarkdownDescription: "Average CPU utilisation of the group a target tracking policy keeps, 1 to 100.",
-					Validators:          []validator.Float64{float64validator.Between(1, 100)},
-				},
+		Attributes: map[string]schema.Attribute{
+			"target_cpu_percent": schema.Float64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Average CPU utilisation of the group a target tracking policy keeps, 1 to 100.",
+				Validators:          []validator.Float64{float64validator.Between(1, 100)},
 			},
-			Blocks: map[string]schema.Block{
-				"schedule": schema.ListNestedBlock{
-					MarkdownDescription: "Up to 100 scheduled actions: at each `recurrence` the group's sizes are set. Each sets at least one size.",
-					Validators:          []validator.List{listvalidator.SizeAtMost(100)},
-					NestedObject: schema.NestedBlockObject{
-						Attributes: map[string]schema.Attribute{
-							"name": schema.StringAttribute{
-								Optional: true,
-								MarkdownDescription: "Short name; the scheduled action is `<pool>-schedule-<name>`. Without it the " +
-									"schedule's position names it, so reordering schedules renames them.",
-								Validators: []validator.String{stringvalidator.RegexMatches(scheduleNameRegexp, "must be 1-64 letters, digits and hyphens")},
-							},
-							"recurrence": schema.StringAttribute{
-								Required:            true,
-								MarkdownDescription: "Cron expression in UTC with five fields, such as `0 22 * * 1-5`.",
-								Validators:          []validator.String{stringvalidator.RegexMatches(recurrenceRegexp, "must be a cron expression with five fields such as \"0 22 * * 1-5\"")},
-							},
-							"min_size": schema.Int64Attribute{
-								Optional:            true,
-								MarkdownDescription: "Fewest clones from then on, 0 to 10000. Left out, unchanged.",
-								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
-							},
-							"max_size": schema.Int64Attribute{
-								Optional:            true,
-								MarkdownDescription: "Most clones from then on, 0 to 10000. Left out, unchanged.",
-								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
-							},
-							"desired_capacity": schema.Int64Attribute{
-								Optional:            true,
-								MarkdownDescription: "Clones to run from then on, 0 to 10000, between the sizes in force. Left out, unchanged.",
-								Validators:          []validator.Int64{int64validator.Between(0, 10000)},
-							},
+		},
+		Blocks: map[string]schema.Block{
+			"schedule": schema.ListNestedBlock{
+				MarkdownDescription: "Up to 100 scheduled actions: at each `recurrence` the group's sizes are set. Each sets at least one size.",
+				Validators:          []validator.List{listvalidator.SizeAtMost(100)},
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"name": schema.StringAttribute{
+							Optional: true,
+							MarkdownDescription: "Short name; the scheduled action is `<pool>-schedule-<name>`. Without it the " +
+								"schedule's position names it, so reordering schedules renames them.",
+							Validators: []validator.String{stringvalidator.RegexMatches(scheduleNameRegexp, "must be 1-64 letters, digits and hyphens")},
+						},
+						"recurrence": schema.StringAttribute{
+							Required:            true,
+							MarkdownDescription: "Cron expression in UTC with five fields, such as `0 22 * * 1-5`.",
+							Validators:          []validator.String{stringvalidator.RegexMatches(recurrenceRegexp, "must be a cron expression with five fields such as \"0 22 * * 1-5\"")},
+						},
+						"min_size": schema.Int64Attribute{
+							Optional:            true,
+							MarkdownDescription: "Fewest clones from then on, 0 to 10000. Left out, unchanged.",
+							Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+						},
+						"max_size": schema.Int64Attribute{
+							Optional:            true,
+							MarkdownDescription: "Most clones from then on, 0 to 10000. Left out, unchanged.",
+							Validators:          []validator.Int64{int64validator.Between(0, 10000)},
+						},
+						"desired_capacity": schema.Int64Attribute{
+							Optional:            true,
+							MarkdownDescription: "Clones to run from then on, 0 to 10000, between the sizes in force. Left out, unchanged.",
+							Validators:          []validator.Int64{int64validator.Between(0, 10000)},
 						},
 					},
 				},

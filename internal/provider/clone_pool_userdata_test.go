@@ -138,9 +138,9 @@ func TestPlannedUserDataSize(t *testing.T) {
 	services, _ := types.ListValue(types.StringType, []attr.Value{types.StringValue("mysql"), types.StringValue("postgresql")})
 	plan := &clonePoolResourceModel{
 		Name: types.StringValue(poolName),
-		Master: []clonePoolMasterModel{{
+		Master: &clonePoolMasterModel{
 			InstanceID: types.StringUnknown(), EnvFile: types.StringValue("/etc/clone/master.env"), DisableServices: services,
-		}},
+		},
 	}
 	names := syncstore.NamesOf(poolName + "-sync")
 	known, err := poolAgentPart(poolName, syncagent.Policy{

@@ -90,14 +90,14 @@ func validateSizes(minSize, maxSize, desired types.Int64) []attrError {
 
 // validateSchedules checks min <= desired <= max within each schedule and
 // that no two schedules get the same scheduled action name.
-func validateSchedules(scaling []clonePoolScalingModel) []attrError {
-	if len(scaling) == 0 {
+func validateSchedules(scaling *clonePoolScalingModel) []attrError {
+	if scaling == nil {
 		return nil
 	}
 	var errs []attrError
 	seen := map[string]int{}
-	for i, sc := range scaling[0].Schedule {
-		at := path.Root("scaling").AtListIndex(0).AtName("schedule").AtListIndex(i)
+	for i, sc := range scaling.Schedule {
+		at := path.Root("scaling").AtName("schedule").AtListIndex(i)
 		for _, e := range validateSizes(sc.MinSize, sc.MaxSize, sc.DesiredCapacity) {
 			errs = append(errs, attrError{at.AtName(e.path.String()), e.msg})
 		}

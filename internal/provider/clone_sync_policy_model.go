@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -32,7 +34,7 @@ type cloneSyncPolicyResourceModel struct {
 	SyncRoot            types.String   `tfsdk:"sync_root"`
 	AuthorizedKey       types.String   `tfsdk:"authorized_key"`
 	KeyFingerprint      types.String   `tfsdk:"key_fingerprint"`
-	UserData            types.String   `tfsdk:"user_data"`
+	AgentSHA256         types.String   `tfsdk:"agent_sha256"`
 	PrivateKeyParameter types.String   `tfsdk:"private_key_parameter"`
 	PathsParameter      types.String   `tfsdk:"paths_parameter"`
 	PolicyParameter     types.String   `tfsdk:"policy_parameter"`
@@ -109,7 +111,7 @@ func flattenSyncResult(plan *cloneSyncPolicyResourceModel, res syncstore.Result)
 	plan.SyncRoot = types.StringValue(rec.SyncRoot)
 	plan.AuthorizedKey = types.StringValue(res.AuthorizedKey)
 	plan.KeyFingerprint = types.StringValue(rec.KeyFingerprint)
-	plan.UserData = types.StringValue(res.UserData)
+	plan.AgentSHA256 = types.StringValue(agentSHA256(res.UserData))
 }
 
 // flattenSyncObserved fills m from what Observe found, except tags. Objects
@@ -179,8 +181,10 @@ func (m *cloneSyncPolicyResourceModel) agentPolicy(masterAddress string) (syncag
 	}.WithDefaults(), true
 }
 
-// renderUserData renders the stand-alone agent, unknown until every input is.
-func (m *cloneSyncPolicyResourceModel) renderUserData() types.String {
+// renderAgentSHA256 hashes the rendered stand-alone agent, unknown until
+// every input is. The agent itself (about 14 KB of cloud-config) stays out
+// of state and plans.
+func (m *cloneSyncPolicyResourceModel) renderAgentSHA256() types.String {
 	if m.MasterAddress.IsUnknown() {
 		return types.StringUnknown()
 	}
@@ -188,7 +192,13 @@ func (m *cloneSyncPolicyResourceModel) renderUserData() types.String {
 	if !ok || p.Validate() != nil {
 		return types.StringUnknown()
 	}
-	return types.StringValue(syncagent.RenderCloudInitPart(p))
+	return types.StringValue(agentSHA256(syncagent.RenderCloudInitPart(p)))
+}
+
+// agentSHA256 is the hex SHA-256 of a rendered agent part.
+func agentSHA256(part string) string {
+	sum := sha256.Sum256([]byte(part))
+	return hex.EncodeToString(sum[:])
 }
 
 // expandSyncPaths converts the paths list; known is false while any part

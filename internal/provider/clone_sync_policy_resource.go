@@ -113,7 +113,7 @@ func (r *CloneSyncPolicyResource) ModifyPlan(ctx context.Context, req resource.M
 			plan.KeyFingerprint = state.KeyFingerprint
 		}
 	}
-	plan.UserData = plan.renderUserData()
+	plan.AgentSHA256 = plan.renderAgentSHA256()
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 }
 
@@ -183,7 +183,7 @@ func (r *CloneSyncPolicyResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	state.TagsAll, state.Tags = splitTags(ctx, r.client, observed.Tags, state.Tags)
-	state.UserData = state.renderUserData()
+	state.AgentSHA256 = state.renderAgentSHA256()
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
 

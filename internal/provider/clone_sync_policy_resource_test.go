@@ -34,6 +34,7 @@ const testAccSyncWorld = "tf-acc-test-sync"
 
 var (
 	fingerprintPattern = regexp.MustCompile(`^SHA256:[A-Za-z0-9+/]{43}$`)
+	sha256HexPattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	syncResource       = "clone_sync_policy.test"
 )
 
@@ -115,8 +116,7 @@ func TestAccCloneSyncPolicy_basic(t *testing.T) {
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("sync_root"), knownvalue.StringExact("/srv/app")),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("authorized_key"), knownvalue.StringRegexp(authorizedKeyPattern("/srv/app"))),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("key_fingerprint"), knownvalue.StringRegexp(fingerprintPattern)),
-					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("user_data"),
-						knownvalue.StringRegexp(regexp.MustCompile(`(?s)^#cloud-config\n.*systemctl, enable, --now, clone-sync-`+name+`\.timer`))),
+					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexPattern)),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("private_key_parameter"), knownvalue.StringExact("/clone-sync/"+name+"/private-key")),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("paths_parameter"), knownvalue.StringExact("/clone-sync/"+name+"/paths")),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("policy_parameter"), knownvalue.StringExact("/clone-sync/"+name+"/policy")),
@@ -182,7 +182,7 @@ func TestAccCloneSyncPolicy_update(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("key_fingerprint"), knownvalue.StringRegexp(fingerprintPattern)),
-					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("user_data"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexPattern)),
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckSyncPaths(t, name, `{"version":2,"root":"/srv/app/www","key_fingerprint":"{fp}","paths":[`+
@@ -227,7 +227,7 @@ func TestAccCloneSyncPolicy_update(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
 					plancheck.ExpectUnknownValue(syncResource, tfjsonpath.New("key_fingerprint")),
-					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("user_data"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexPattern)),
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckSyncKeyCommands(calls, name, world.MasterInstanceID, 3),
@@ -719,8 +719,12 @@ func testAccCheckCloneSyncPolicyExists(t *testing.T, res string, rec *syncstore.
 		if fp := rs.Primary.Attributes["key_fingerprint"]; fp != found.KeyFingerprint {
 			return fmt.Errorf("state key_fingerprint %s, stored %s", fp, found.KeyFingerprint)
 		}
-		if _, err := syncstore.LoadPolicy(ctx, api, name); err != nil {
+		policy, err := syncstore.LoadPolicy(ctx, api, name)
+		if err != nil {
 			return fmt.Errorf("LoadPolicy: %w", err)
+		}
+		if got, want := rs.Primary.Attributes["agent_sha256"], agentSHA256(syncagent.RenderCloudInitPart(policy)); got != want {
+			return fmt.Errorf("state agent_sha256 %s, the stored policy renders an agent with SHA-256 %s", got, want)
 		}
 		*rec = found
 		return nil

@@ -28,8 +28,8 @@ func (r *CloneSyncPolicyResource) Schema(ctx context.Context, _ resource.SchemaR
 		MarkdownDescription: "Mirrors directories from the master to every clone with rsync over SSH. " +
 			"The provider generates an ed25519 key pair: the private key goes straight into an SSM SecureString " +
 			"parameter and never into state, plan or logs; `authorized_key` is the public half, restricted to a " +
-			"read-only `rrsync` below `sync_root` with no pty and no forwarding. Clones run an agent (`user_data`, " +
-			"or a `clone_pool` with `sync_policy_id`) that reads the path list from SSM on every run, so changing " +
+			"read-only `rrsync` below `sync_root` with no pty and no forwarding. Clones of a `clone_pool` with " +
+			"`sync_policy_id` run an agent that reads the path list from SSM on every run, so changing " +
 			"`paths` replaces nothing: the change is sent to the clones at once (\"sync now\", SSM Run Command to " +
 			"instances tagged `clone:sync-policy = <name>`).",
 		Attributes: attributes,
@@ -199,10 +199,12 @@ func syncPolicyComputedAttributes() map[string]schema.Attribute {
 			Computed:            true,
 			MarkdownDescription: "SHA256 fingerprint of the current key, as `ssh-keygen -l` prints it.",
 		},
-		"user_data": schema.StringAttribute{
+		"agent_sha256": schema.StringAttribute{
 			Computed: true,
-			MarkdownDescription: "A `#cloud-config` part that installs the agent on a stand-alone clone (a systemd " +
-				"timer running every `interval`, first sync at boot). `clone_pool` renders its own with a lifecycle hook.",
+			MarkdownDescription: "Hex SHA-256 of the sync agent this policy renders (a `#cloud-config` part: a systemd " +
+				"timer running every `interval`, first sync at boot). The agent itself, about 14 KB, stays out of state " +
+				"and plans; this hash changes whenever the agent does, and a `clone_pool` with this `sync_policy_id` " +
+				"then plans a new launch template version on its next plan.",
 		},
 		"private_key_parameter": schema.StringAttribute{
 			Computed:            true,

@@ -221,7 +221,7 @@ func allDriftPoolCases() []driftCase {
 				return driftDeregister(ctx, s, s.extraTG)
 			},
 			warn: func(s *driftStack) string { return s.extraTG },
-			diff: []string{driftPool + ":master.0.attach_to_load_balancers"},
+			diff: []string{driftPool + ":master.attach_to_load_balancers"},
 			healed: func(_ context.Context, s *driftStack) error {
 				return testAccCheckTargetRegistered(s.t, s.extraTG, s.world.MasterInstanceID, true)(s.state)
 			},
@@ -233,7 +233,7 @@ func allDriftPoolCases() []driftCase {
 					ARN: s.pool("write_rule_arn"), PathPatterns: []string{"/evil/*"}, TargetGroupARN: s.pool("master_target_group_arn"),
 				}, false)
 			},
-			diff:   []string{driftPool + ":master.0.write_paths"},
+			diff:   []string{driftPool + ":master.write_paths"},
 			healed: driftWriteRuleHealed,
 		},
 		{
@@ -244,7 +244,7 @@ func allDriftPoolCases() []driftCase {
 				})
 				return err
 			},
-			diff:   []string{driftPool + ":master.0.rule_priority"},
+			diff:   []string{driftPool + ":master.rule_priority"},
 			healed: driftWriteRuleHealed,
 		},
 		{
@@ -277,7 +277,7 @@ func allDriftPoolCases() []driftCase {
 				return pool.DeleteAlarm(ctx, s.c.CloudWatch, pool.NamesFor(s.name).RecoveryAlarm)
 			},
 			warn: func(s *driftStack) string { return "recovery alarm " + pool.NamesFor(s.name).RecoveryAlarm },
-			diff: []string{driftPool + ":master.0.recovery_alarm"},
+			diff: []string{driftPool + ":master.recovery_alarm"},
 			healed: func(_ context.Context, s *driftStack) error {
 				return testAccCheckClonePoolAlarm(s.t, s.name, s.world.MasterInstanceID)(s.state)
 			},
@@ -303,7 +303,7 @@ func allDriftPoolCases() []driftCase {
 				return pool.PutAlarm(ctx, s.c.CloudWatch, a, tags)
 			},
 			warn: func(s *driftStack) string { return "recovery alarm " + pool.NamesFor(s.name).RecoveryAlarm },
-			diff: []string{driftPool + ":master.0.recovery_alarm"},
+			diff: []string{driftPool + ":master.recovery_alarm"},
 			healed: func(ctx context.Context, s *driftStack) error {
 				if err := testAccCheckClonePoolAlarm(s.t, s.name, s.world.MasterInstanceID)(s.state); err != nil {
 					return err
@@ -319,7 +319,7 @@ func allDriftPoolCases() []driftCase {
 			breakIt: func(ctx context.Context, s *driftStack) error {
 				return pool.PutCPUPolicy(ctx, s.c.AutoScaling, s.name, pool.CPUPolicy{Name: pool.CPUPolicyName(s.name), TargetPercent: 80})
 			},
-			diff:   []string{driftPool + ":scaling.0.target_cpu_percent"},
+			diff:   []string{driftPool + ":scaling.target_cpu_percent"},
 			healed: driftScalingHealed,
 		},
 		{
@@ -328,7 +328,7 @@ func allDriftPoolCases() []driftCase {
 				return pool.DeletePolicy(ctx, s.c.AutoScaling, s.name, pool.CPUPolicyName(s.name))
 			},
 			warn:   func(s *driftStack) string { return "target tracking policy " + pool.CPUPolicyName(s.name) },
-			diff:   []string{driftPool + ":scaling.0.target_cpu_percent"},
+			diff:   []string{driftPool + ":scaling.target_cpu_percent"},
 			healed: driftScalingHealed,
 		},
 		{
@@ -338,7 +338,7 @@ func allDriftPoolCases() []driftCase {
 					Name: pool.ScheduleName(s.name, "night"), Recurrence: "0 4 * * *", MinSize: 1, MaxSize: 2, Desired: 2,
 				})
 			},
-			diff:   []string{driftPool + ":scaling.0.schedule.0.recurrence", driftPool + ":scaling.0.schedule.0.max_size"},
+			diff:   []string{driftPool + ":scaling.schedule.0.recurrence", driftPool + ":scaling.schedule.0.max_size"},
 			healed: driftScalingHealed,
 		},
 		{
@@ -347,7 +347,7 @@ func allDriftPoolCases() []driftCase {
 				return pool.DeleteSchedule(ctx, s.c.AutoScaling, s.name, pool.ScheduleName(s.name, "night"))
 			},
 			warn:   func(s *driftStack) string { return "scheduled action " + pool.ScheduleName(s.name, "night") },
-			diff:   []string{driftPool + ":scaling.0.schedule"},
+			diff:   []string{driftPool + ":scaling.schedule"},
 			healed: driftScalingHealed,
 		},
 		{

@@ -109,7 +109,7 @@ func hostileCases() []hostileCase {
 		{"web identity role_arn", "assume_role_with_web_identity {\n role_arn = \"arn:aws:iam::123456789012:user/x\"\n web_identity_token = \"t\"\n}", dataSource, `role_arn`},
 		{"web identity session_name", "assume_role_with_web_identity {\n role_arn = " + role + "\n web_identity_token = \"t\"\n session_name = \"`id`\"\n}", dataSource, `session_name`},
 		{"endpoint without scheme", "", dataSource, `ec2`}, // hostileProvider puts the bad URL in
-		{"default_tags aws: key", "default_tags {\n tags = { \"aws:owner\" = \"x\" }\n}", dataSource, `Reserved tag key.*default_tags\[0\]\.tags\["aws:owner"\]`},
+		{"default_tags aws: key", "default_tags {\n tags = { \"aws:owner\" = \"x\" }\n}", dataSource, `Reserved tag key.*default_tags\.tags\["aws:owner"\]`},
 		{"default_tags key of 129", "default_tags {\n tags = { " + long(129) + " = \"x\" }\n}", dataSource, `default_tags.*has 129 characters`},
 
 		// clone_image and its data source.

@@ -186,19 +186,19 @@ func (p *CloneProvider) DataSources(_ context.Context) []func() datasource.DataS
 }
 
 type providerModel struct {
-	Region                    types.String                 `tfsdk:"region"`
-	Profile                   types.String                 `tfsdk:"profile"`
-	AccessKey                 types.String                 `tfsdk:"access_key"`
-	SecretKey                 types.String                 `tfsdk:"secret_key"`
-	Token                     types.String                 `tfsdk:"token"`
-	SharedConfigFiles         types.List                   `tfsdk:"shared_config_files"`
-	SharedCredentialsFiles    types.List                   `tfsdk:"shared_credentials_files"`
-	MaxRetries                types.Int64                  `tfsdk:"max_retries"`
-	SkipCredentialsValidation types.Bool                   `tfsdk:"skip_credentials_validation"`
-	AssumeRole                []assumeRoleModel            `tfsdk:"assume_role"`
-	AssumeRoleWithWebIdentity []assumeRoleWebIdentityModel `tfsdk:"assume_role_with_web_identity"`
-	Endpoints                 []endpointsModel             `tfsdk:"endpoints"`
-	DefaultTags               []defaultTagsModel           `tfsdk:"default_tags"`
+	Region                    types.String                `tfsdk:"region"`
+	Profile                   types.String                `tfsdk:"profile"`
+	AccessKey                 types.String                `tfsdk:"access_key"`
+	SecretKey                 types.String                `tfsdk:"secret_key"`
+	Token                     types.String                `tfsdk:"token"`
+	SharedConfigFiles         types.List                  `tfsdk:"shared_config_files"`
+	SharedCredentialsFiles    types.List                  `tfsdk:"shared_credentials_files"`
+	MaxRetries                types.Int64                 `tfsdk:"max_retries"`
+	SkipCredentialsValidation types.Bool                  `tfsdk:"skip_credentials_validation"`
+	AssumeRole                *assumeRoleModel            `tfsdk:"assume_role"`
+	AssumeRoleWithWebIdentity *assumeRoleWebIdentityModel `tfsdk:"assume_role_with_web_identity"`
+	Endpoints                 *endpointsModel             `tfsdk:"endpoints"`
+	DefaultTags               *defaultTagsModel           `tfsdk:"default_tags"`
 }
 
 type assumeRoleModel struct {
@@ -271,7 +271,7 @@ func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsb
 	diags.Append(m.SharedConfigFiles.ElementsAs(ctx, &cfg.SharedConfigFiles, false)...)
 	diags.Append(m.SharedCredentialsFiles.ElementsAs(ctx, &cfg.SharedCredentialsFiles, false)...)
 
-	for _, ar := range m.AssumeRole {
+	if ar := m.AssumeRole; ar != nil {
 		role := awsbase.AssumeRole{
 			RoleARN:        ar.RoleARN.ValueString(),
 			SessionName:    ar.SessionName.ValueString(),
@@ -283,7 +283,7 @@ func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsb
 		diags.Append(ar.Tags.ElementsAs(ctx, &role.Tags, false)...)
 		cfg.AssumeRole = append(cfg.AssumeRole, role)
 	}
-	for _, wi := range m.AssumeRoleWithWebIdentity {
+	if wi := m.AssumeRoleWithWebIdentity; wi != nil {
 		cfg.AssumeRoleWithWebIdentity = &awsbase.AssumeRoleWithWebIdentity{
 			RoleARN:              wi.RoleARN.ValueString(),
 			SessionName:          wi.SessionName.ValueString(),
@@ -295,7 +295,7 @@ func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsb
 	}
 
 	var ep conns.Endpoints
-	for _, e := range m.Endpoints {
+	if e := m.Endpoints; e != nil {
 		ep = conns.Endpoints{
 			AutoScaling: e.AutoScaling.ValueString(),
 			CloudWatch:  e.CloudWatch.ValueString(),
@@ -309,7 +309,7 @@ func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsb
 	}
 
 	defaultTags := map[string]string{}
-	for _, dt := range m.DefaultTags {
+	if dt := m.DefaultTags; dt != nil {
 		if mapKnown(dt.Tags) {
 			diags.Append(dt.Tags.ElementsAs(ctx, &defaultTags, false)...)
 		}
@@ -322,7 +322,7 @@ func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsb
 // gets before any resource is applied with them.
 func validateDefaultTags(tags map[string]string) diag.Diagnostics {
 	var diags diag.Diagnostics
-	at := path.Root("default_tags").AtListIndex(0).AtName("tags")
+	at := path.Root("default_tags").AtName("tags")
 	if len(tags) > maxTags {
 		diags.AddAttributeError(at, "Too many tags", fmt.Sprintf("default_tags has %d tags; the provider allows %d.", len(tags), maxTags))
 	}
@@ -343,12 +343,7 @@ func validateDefaultTags(tags map[string]string) diag.Diagnostics {
 // after apply. Terraform then configures the provider twice: with unknown
 // values for the plan, with known ones for the apply.
 func (m providerModel) defaultTagsUnknown() bool {
-	for _, dt := range m.DefaultTags {
-		if !mapKnown(dt.Tags) {
-			return true
-		}
-	}
-	return false
+	return m.DefaultTags != nil && !mapKnown(m.DefaultTags.Tags)
 }
 
 func parseDurationOrZero(v types.String) time.Duration {

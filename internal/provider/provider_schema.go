@@ -1,11 +1,13 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -15,102 +17,97 @@ import (
 
 // providerAssumeRoleBlock is the assume_role block.
 func providerAssumeRoleBlock() schema.Block {
-	return schema.ListNestedBlock{
+	return schema.SingleNestedBlock{
 		MarkdownDescription: "Assume an IAM role before making any call.",
-		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"role_arn": schema.StringAttribute{
-					Required:            true,
-					MarkdownDescription: "ARN of the role to assume.",
-					Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
-				},
-				"session_name": sessionNameAttr(),
-				"external_id": schema.StringAttribute{
-					Optional:            true,
-					MarkdownDescription: "External ID the role's trust policy requires.",
-					Validators: []validator.String{
-						stringvalidator.LengthBetween(2, 1224),
-						stringvalidator.RegexMatches(externalIDRegexp, "must be letters, digits and _ + = , . @ : / -"),
-					},
-				},
-				"duration": sessionDurationAttr(),
-				"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
-				"source_identity": schema.StringAttribute{
-					Optional:            true,
-					MarkdownDescription: "Source identity passed to the assumed role.",
-					Validators:          []validator.String{stringvalidator.RegexMatches(sessionNameRegexp, "must be 2-64 letters, digits and _ + = , . @ -")},
-				},
-				"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Session tags."},
+		Validators:          []validator.Object{objectvalidator.AlsoRequires(path.MatchRelative().AtName("role_arn"))},
+		Attributes: map[string]schema.Attribute{
+			"role_arn": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "ARN of the role to assume. Required in the block.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
 			},
+			"session_name": sessionNameAttr(),
+			"external_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "External ID the role's trust policy requires.",
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(2, 1224),
+					stringvalidator.RegexMatches(externalIDRegexp, "must be letters, digits and _ + = , . @ : / -"),
+				},
+			},
+			"duration": sessionDurationAttr(),
+			"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+			"source_identity": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Source identity passed to the assumed role.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(sessionNameRegexp, "must be 2-64 letters, digits and _ + = , . @ -")},
+			},
+			"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Session tags."},
 		},
 	}
 }
 
 // providerAssumeRoleWithWebIdentityBlock is the assume_role_with_web_identity block.
 func providerAssumeRoleWithWebIdentityBlock() schema.Block {
-	return schema.ListNestedBlock{
+	return schema.SingleNestedBlock{
 		MarkdownDescription: "Assume an IAM role with an OIDC web identity token, as Terraform Cloud dynamic credentials do. " +
 			"Without this block the SDK still honours `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE`.",
-		Validators: []validator.List{listvalidator.SizeAtMost(1)},
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"role_arn": schema.StringAttribute{
-					Required:            true,
-					MarkdownDescription: "ARN of the role to assume.",
-					Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
-				},
-				"session_name": sessionNameAttr(),
-				"web_identity_token": schema.StringAttribute{
-					Optional:            true,
-					Sensitive:           true,
-					MarkdownDescription: "The OIDC token itself. Conflicts with `web_identity_token_file`.",
-					Validators: []validator.String{stringvalidator.ExactlyOneOf(
-						path.MatchRelative().AtParent().AtName("web_identity_token_file"))},
-				},
-				"web_identity_token_file": schema.StringAttribute{
-					Optional:            true,
-					MarkdownDescription: "File holding the OIDC token.",
-				},
-				"duration": sessionDurationAttr(),
-				"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+		Validators: []validator.Object{
+			objectvalidator.AlsoRequires(path.MatchRelative().AtName("role_arn")),
+			// Block-level: an attribute validator would also fire on the
+			// null attributes of an absent block.
+			oneOfInBlock{"web_identity_token", "web_identity_token_file"},
+		},
+		Attributes: map[string]schema.Attribute{
+			"role_arn": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "ARN of the role to assume. Required in the block.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
 			},
+			"session_name": sessionNameAttr(),
+			"web_identity_token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "The OIDC token itself. Conflicts with `web_identity_token_file`.",
+				Validators: []validator.String{stringvalidator.ConflictsWith(
+					path.MatchRelative().AtParent().AtName("web_identity_token_file"))},
+			},
+			"web_identity_token_file": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "File holding the OIDC token.",
+			},
+			"duration": sessionDurationAttr(),
+			"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
 		},
 	}
 }
 
 // providerEndpointsBlock is the endpoints block.
 func providerEndpointsBlock() schema.Block {
-	return schema.ListNestedBlock{
+	return schema.SingleNestedBlock{
 		MarkdownDescription: "Per-service endpoint overrides, for LocalStack, moto or VPC endpoints.",
-		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"autoscaling": endpointAttr("EC2 Auto Scaling"),
-				"cloudwatch":  endpointAttr("CloudWatch"),
-				"ec2":         endpointAttr("EC2"),
-				"elb":         endpointAttr("Classic Elastic Load Balancing"),
-				"elbv2":       endpointAttr("Elastic Load Balancing v2 (ALB/NLB)"),
-				"ssm":         endpointAttr("Systems Manager"),
-				"sts":         endpointAttr("STS"),
-			},
+		Attributes: map[string]schema.Attribute{
+			"autoscaling": endpointAttr("EC2 Auto Scaling"),
+			"cloudwatch":  endpointAttr("CloudWatch"),
+			"ec2":         endpointAttr("EC2"),
+			"elb":         endpointAttr("Classic Elastic Load Balancing"),
+			"elbv2":       endpointAttr("Elastic Load Balancing v2 (ALB/NLB)"),
+			"ssm":         endpointAttr("Systems Manager"),
+			"sts":         endpointAttr("STS"),
 		},
 	}
 }
 
 // providerDefaultTagsBlock is the default_tags block.
 func providerDefaultTagsBlock() schema.Block {
-	return schema.ListNestedBlock{
+	return schema.SingleNestedBlock{
 		MarkdownDescription: "Tags applied to everything the provider creates; a resource's own `tags` win.",
-		Validators:          []validator.List{listvalidator.SizeAtMost(1)},
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"tags": schema.MapAttribute{
-					ElementType:         types.StringType,
-					Optional:            true,
-					MarkdownDescription: "Tags.",
-					Validators:          tagsValidators(),
-				},
+		Attributes: map[string]schema.Attribute{
+			"tags": schema.MapAttribute{
+				ElementType:         types.StringType,
+				Optional:            true,
+				MarkdownDescription: "Tags.",
+				Validators:          tagsValidators(),
 			},
 		},
 	}
@@ -148,4 +145,28 @@ func sessionDurationAttr() schema.StringAttribute {
 		MarkdownDescription: "How long the assumed-role session lasts, as a Go duration (`1h`). 15m to 12h.",
 		Validators:          []validator.String{durationBetween(15*time.Minute, 12*time.Hour)},
 	}
+}
+
+// oneOfInBlock requires one of the named attributes of a single block
+// that is present; ConflictsWith on them forbids more than one.
+type oneOfInBlock []string
+
+func (v oneOfInBlock) Description(context.Context) string {
+	return fmt.Sprintf("one of %s must be set in the block", strings.Join(v, ", "))
+}
+
+func (v oneOfInBlock) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v oneOfInBlock) ValidateObject(_ context.Context, req validator.ObjectRequest, resp *validator.ObjectResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	attrs := req.ConfigValue.Attributes()
+	for _, name := range v {
+		if a, ok := attrs[name]; ok && !a.IsNull() {
+			return
+		}
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Missing Attribute Configuration",
+		fmt.Sprintf("%s needs one of %s.", req.Path, strings.Join(v, ", ")))
 }

@@ -196,16 +196,11 @@ func configureProviderAgainst(ctx context.Context, t *testing.T, url string, ass
 	typ := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
 	values := map[string]tftypes.Value{}
 	for name, at := range typ.AttributeTypes {
-		if _, block := schemaResp.Schema.Blocks[name]; block {
-			values[name] = tftypes.NewValue(at, []tftypes.Value{})
-		} else {
-			values[name] = tftypes.NewValue(at, nil)
-		}
+		values[name] = tftypes.NewValue(at, nil)
 	}
 	values["region"] = tftypes.NewValue(tftypes.String, "us-east-1")
 	if assumeRole {
-		list := typ.AttributeTypes["assume_role"].(tftypes.List)
-		obj := list.ElementType.(tftypes.Object)
+		obj := typ.AttributeTypes["assume_role"].(tftypes.Object)
 		role := map[string]tftypes.Value{}
 		for name, at := range obj.AttributeTypes {
 			role[name] = tftypes.NewValue(at, nil)
@@ -216,7 +211,7 @@ func configureProviderAgainst(ctx context.Context, t *testing.T, url string, ass
 			// A multi-megabyte single-line request through the credential client.
 			role["policy"] = tftypes.NewValue(tftypes.String, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Sid":"`+strings.Repeat("p", hugeValueLen)+`"}]}`)
 		}
-		values["assume_role"] = tftypes.NewValue(list, []tftypes.Value{tftypes.NewValue(obj, role)})
+		values["assume_role"] = tftypes.NewValue(obj, role)
 	}
 
 	var resp provider.ConfigureResponse
