@@ -14,7 +14,11 @@ type Snippet struct {
 	// fragment): the block continues the configuration of the snippets above
 	// it in the same file instead of being a whole configuration.
 	Fragment bool
-	Text     string
+	// CLIConfig is set by the info string word "cli-config" (```hcl
+	// cli-config): the block is a Terraform CLI configuration file, not a
+	// Terraform configuration.
+	CLIConfig bool
+	Text      string
 }
 
 // hclLanguages are the info strings (first word) of the blocks checked.
@@ -49,8 +53,11 @@ func Snippets(markdown string) []Snippet {
 			keep = len(words) > 0 && hclLanguages[strings.ToLower(words[0])]
 			cur = Snippet{Line: n}
 			for i, w := range words {
-				if i > 0 && w == "fragment" {
+				switch {
+				case i > 0 && w == "fragment":
 					cur.Fragment = true
+				case i > 0 && w == "cli-config":
+					cur.CLIConfig = true
 				}
 			}
 			body.Reset()

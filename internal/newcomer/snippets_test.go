@@ -21,12 +21,14 @@ func TestSnippetsExtract(t *testing.T) {
 		"- a list item:\n\n" +
 		"  ```terraform fragment\n  resource \"clone_image\" \"x\" {\n    name_prefix = \"x\"\n  }\n  ```\n" +
 		"````tf\nlocals {\n  a = \"```\"\n}\n````\n" +
-		"```\nno language\n```\n"
+		"```\nno language\n```\n" +
+		"```hcl cli-config\nplugin_cache_dir = \"/tmp\"\n```\n"
 	got := Snippets(md)
 	want := []Snippet{
 		{Line: 2, Text: "provider \"clone\" {}\n"},
 		{Line: 11, Fragment: true, Text: "resource \"clone_image\" \"x\" {\n  name_prefix = \"x\"\n}\n"},
 		{Line: 16, Text: "locals {\n  a = \"```\"\n}\n"},
+		{Line: 24, CLIConfig: true, Text: "plugin_cache_dir = \"/tmp\"\n"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Snippets:\n got %+v\nwant %+v", got, want)
@@ -42,6 +44,8 @@ type snippetCase struct {
 	files map[string]string
 	// raw is the text as shown to the reader, for terraform fmt.
 	raw map[string]string
+	// cliConfig: files holds a CLI configuration file, cli.tfrc.
+	cliConfig bool
 }
 
 // collectSnippets finds every configuration a reader can copy: the hcl,
@@ -110,6 +114,10 @@ func markdownCases(t *testing.T, md string, snippets []Snippet) []snippetCase {
 	)
 	for _, s := range snippets {
 		name := fmt.Sprintf("%s:%d", md, s.Line)
+		if s.CLIConfig {
+			cases = append(cases, snippetCase{name: name, files: map[string]string{"cli.tfrc": s.Text}, raw: map[string]string{"cli.tf": s.Text}, cliConfig: true})
+			continue
+		}
 		if !s.Fragment {
 			context = map[string]string{"main.tf": s.Text}
 			cases = append(cases, snippetCase{name: name, files: context, raw: map[string]string{"main.tf": s.Text}})
@@ -219,6 +227,10 @@ func TestSnippets(t *testing.T) {
 			if out, errOut, err := run(rawDir, env, tf, "fmt", "-check", "-diff", "-no-color"); err != nil {
 				t.Errorf("%s is not terraform fmt clean (make fmt formats examples/):\n%s%s", c.name, out, errOut)
 			}
+			if c.cliConfig {
+				checkCLIConfig(t, c, dir, env, tf)
+				return
+			}
 			if foreign := foreignProviders(c.files); len(foreign) > 0 {
 				t.Logf("%s uses providers %v besides clone: checked with terraform fmt only", c.name, foreign)
 				return
@@ -232,6 +244,19 @@ func TestSnippets(t *testing.T) {
 				t.Fatalf("%s: terraform validate: %s\n%s%s\nthe configuration checked:\n%s", c.name, err, out, errOut, dump(c.files))
 			}
 		})
+	}
+}
+
+// checkCLIConfig has terraform read a CLI configuration snippet: it warns
+// about any problem with the file, as Terraform would on the reader's machine.
+func checkCLIConfig(t *testing.T, c snippetCase, dir string, env []string, tf string) {
+	t.Helper()
+	cfgDir := filepath.Join(dir, "cli")
+	writeFiles(t, cfgDir, c.files)
+	env = append(append([]string{}, env...), "TF_CLI_CONFIG_FILE="+filepath.Join(cfgDir, "cli.tfrc"))
+	out, errOut, err := run(cfgDir, env, tf, "version", "-no-color")
+	if err != nil || strings.Contains(out+errOut, "problems with the CLI configuration") {
+		t.Errorf("%s: terraform does not accept this CLI configuration: %v\n%s%s", c.name, err, out, errOut)
 	}
 }
 
