@@ -41,7 +41,7 @@ EOF
   cd "$dir"
   go get "github.com/opentofu/opentofu/cmd/tofu@${TOFU_VERSION}" >&2
   # As OpenTofu's release build: without version.dev=no it reports v1.10.6-dev.
-  CGO_ENABLED=0 nice -n 19 go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+  nice -n 19 go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
     -o "$bin.tmp" github.com/opentofu/opentofu/cmd/tofu >&2
 )
 mv "$bin.tmp" "$bin"
