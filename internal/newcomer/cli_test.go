@@ -109,7 +109,7 @@ var (
 func installedPlugins(t testing.TB) string {
 	t.Helper()
 	pluginOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "clone-newcomer-plugins-")
+		dir, err := os.MkdirTemp("", "clone-newcomer-plugins-") //nolint:usetesting // one mirror for the whole package, removed by TestMain
 		if err != nil {
 			pluginErr = err.Error()
 			return
