@@ -10,12 +10,14 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/provider"
 )
 
-// version is set by goreleaser through ldflags.
+// version is set through ldflags (-X main.version=...) by goreleaser and by
+// `make build` / `make install`.
 var version = "dev"
 
-// `go generate ./...` (and `make generate`) formats the examples and
-// regenerates docs/ with tfplugindocs, the tool pinned in tools/go.mod.
-//go:generate terraform fmt -recursive ./examples/
+// `go generate ./...` (and `make generate`) fails when the examples are not
+// `terraform fmt` clean (run `make fmt`), then regenerates docs/ with
+// tfplugindocs, the tool pinned in tools/go.mod.
+//go:generate terraform fmt -check -diff -recursive ./examples/
 //go:generate go -C tools tool tfplugindocs generate --provider-dir .. --provider-name clone --rendered-provider-name "Clone Server"
 
 func main() {

@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    clone = {
+      source = "cloneserver/clone"
+    }
+  }
+}
+
 # Credentials and region come from the usual AWS sources (environment,
 # shared files, profiles, Terraform Cloud dynamic credentials), exactly as
 # for the hashicorp/aws provider.

@@ -112,6 +112,7 @@ func (p *CloneProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 }
 
 func (p *CloneProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	tflog.Info(ctx, "configuring the Clone Server provider", map[string]any{"version": p.version})
 	var data providerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &data)...)
 	if resp.Diagnostics.HasError() {

@@ -1,3 +1,15 @@
+terraform {
+  required_providers {
+    clone = {
+      source = "cloneserver/clone"
+    }
+  }
+}
+
+provider "clone" {
+  region = "eu-west-1"
+}
+
 data "clone_pool" "web" {
   name = "web"
 }

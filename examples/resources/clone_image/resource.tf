@@ -1,3 +1,15 @@
+terraform {
+  required_providers {
+    clone = {
+      source = "cloneserver/clone"
+    }
+  }
+}
+
+provider "clone" {
+  region = "eu-west-1"
+}
+
 # Bake the master into an image. Bumping `release` re-bakes in place and
 # keeps the two previous images for rollback.
 resource "clone_image" "web" {

@@ -1,15 +1,39 @@
+terraform {
+  required_providers {
+    clone = {
+      source = "cloneserver/clone"
+    }
+  }
+}
+
+provider "clone" {
+  region = "eu-west-1"
+}
+
+# The master: the one server the site runs on today.
+variable "master_instance_id" {
+  type    = string
+  default = "i-0123456789abcdef0"
+}
+
+# The clones start from an image baked from the master; a re-bake rolls the pool.
+resource "clone_image" "web" {
+  source_instance_id = var.master_instance_id
+  name_prefix        = "web"
+}
+
 # Three clones of the master behind the ALB and a classic ELB; uploads go to the master.
 resource "clone_pool" "web" {
   name               = "web"
   image_id           = clone_image.web.image_id
   instance_type      = "t3.small"
-  subnet_ids         = var.subnet_ids
-  security_group_ids = [var.security_group_id]
+  subnet_ids         = ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
+  security_group_ids = ["sg-0a1b2c3d4e5f60718"]
   min_size           = 2
   max_size           = 10
   desired_capacity   = 3
-  target_group_arns  = [var.target_group_arn]
-  classic_elb_names  = [var.classic_elb_name]
+  target_group_arns  = ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0a1b2c3d4e5f6071"]
+  classic_elb_names  = ["web-classic"]
 
   user_data = <<-EOT
     #cloud-config
@@ -21,7 +45,7 @@ resource "clone_pool" "web" {
     instance_id              = var.master_instance_id
     attach_to_load_balancers = true
     write_paths              = ["/upload/*"]
-    listener_arn             = var.listener_arn
+    listener_arn             = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/0a1b2c3d4e5f6071/8a9b0c1d2e3f4a5b"
     rule_priority            = 10
     env_file                 = "/etc/clone/master.env"
     disable_services         = ["mysql"]

@@ -1,3 +1,15 @@
+terraform {
+  required_providers {
+    clone = {
+      source = "cloneserver/clone"
+    }
+  }
+}
+
+provider "clone" {
+  region = "eu-west-1"
+}
+
 # Mirror the web root and the uploads of the master to every clone.
 # Changing `paths` replaces nothing: clones read the list on every run and
 # get a "sync now" right away.
