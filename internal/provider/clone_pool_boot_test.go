@@ -172,7 +172,7 @@ func testAccBootClone(t *testing.T, s *terraform.State, name string, world *seed
 		Role: name + "-clone", AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
 	}
 	imds.Serve(t, nets.Clone)
-	hosts := []string{"ssm." + region + ".amazonaws.com", "autoscaling." + region + ".amazonaws.com"}
+	hosts := []string{"ssm." + region + ".amazonaws.com", "autoscaling." + region + ".amazonaws.com", "ec2." + region + ".amazonaws.com"}
 	cloud := boottest.NewCloudProxy(t, nets.Clone, acctest.Endpoint(), hosts)
 
 	// The master: its web root, uploads and an sshd for the sync account.
@@ -312,6 +312,9 @@ func testAccBootClone(t *testing.T, s *terraform.State, name string, world *seed
 		if ev, cli := completions(); ev != 0 || cli != 0 {
 			t.Errorf("%s: the failed first sync completed the lifecycle hook (%d actions, %d CLI calls)", what, ev, cli)
 		}
+		if tag := testAccInstanceTag(t, instanceID, "clone:first-sync"); st.Reason == nil || tag != *st.Reason {
+			t.Errorf("%s: clone:first-sync tag of %s is %q, want the status reason %q\n%s", what, instanceID, tag, aws.ToString(st.Reason), out)
+		}
 		t.Logf("%s: exit %d, reason %q", what, code, aws.ToString(st.Reason))
 	}
 
@@ -419,6 +422,22 @@ func testAccWaitPendingWait(t *testing.T, name string) (string, string) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// testAccInstanceTag returns the value of tag key on instance id ("" when
+// it has none).
+func testAccInstanceTag(t *testing.T, id, key string) string {
+	t.Helper()
+	out, err := acctest.Client(t).EC2.DescribeInstances(context.Background(), &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
+	if err != nil || len(out.Reservations) == 0 {
+		t.Fatalf("describing %s: %v", id, err)
+	}
+	for _, tag := range out.Reservations[0].Instances[0].Tags {
+		if aws.ToString(tag.Key) == key {
+			return aws.ToString(tag.Value)
+		}
+	}
+	return ""
 }
 
 func testAccLifecycleState(t *testing.T, name, instanceID string) string {
