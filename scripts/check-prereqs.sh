@@ -33,6 +33,11 @@ if [[ "${1:-}" == test ]]; then
       echo "note: $tool not found: the real rsync-over-sshd sync test will be skipped (Debian: apt-get install rsync openssh-server)" >&2
     fi
   done
+  for tool in /usr/bin/cloud-init /usr/bin/shellcheck /usr/bin/systemd-analyze /usr/bin/aws; do
+    if [[ ! -x "$tool" ]]; then
+      echo "note: $tool not found: the clone boot test will be skipped (Debian: .ci/install-boot-deps.sh)" >&2
+    fi
+  done
 fi
 
 if ((${#missing[@]})); then
