@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 mkdir -p .cache
 log=.cache/test.log
 
+# IAM action coverage, part 1: every emulator the suite starts records the AWS
+# actions it serves here (internal/emulator/patches/actionlog.py).
+actions=$PWD/.cache/aws-actions.log
+rm -f "$actions"
+export CLONE_EMULATOR_ACTIONS_LOG=$actions
+
 status=0
 # Acceptance tests spend most of their time waiting on the strict test
 # cloud's clock (launches, health warm-up, draining), not on the CPU: run
@@ -25,4 +31,11 @@ if ((status != 0)); then
   echo "failed tests, with their output:"
   awk '/^=== RUN/ {buf=""} {buf=buf $0 "\n"} /^--- FAIL/ {printf "%s", buf}' "$log" | tail -200
 fi
+
+# IAM action coverage, part 2: both IAM policies against the actions the
+# suite called (internal/iampolicy, TestPolicyCoversCalledActions).
+echo
+echo "IAM policies against the actions called ($actions):"
+CLONE_IAM_ACTIONS_LOG=$actions go test -count=1 -v -run '^TestPolicyCoversCalledActions$' ./internal/iampolicy/ | grep -vE '^(=== RUN|PASS$|FAIL$)' || status=$?
+
 exit "$status"
