@@ -13,8 +13,10 @@ import (
 // version is set by goreleaser through ldflags.
 var version = "dev"
 
-// `go generate ./...` (and `make generate`) formats the examples and
+// `go generate ./...` (and `make generate`) writes the IAM policies to
+// examples/iam/, formats the examples and
 // regenerates docs/ with tfplugindocs, the tool pinned in tools/go.mod.
+//go:generate go run ./internal/iampolicy/gen
 //go:generate terraform fmt -recursive ./examples/
 //go:generate go -C tools tool tfplugindocs generate --provider-dir .. --provider-name clone --rendered-provider-name "Clone Server"
 
