@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +53,9 @@ type BakeInput struct {
 	Description      string
 	NoReboot         bool
 	Tags             map[string]string
+	// Creating tags the image (not its snapshots) TagCreating, which the
+	// caller removes once the image is recorded.
+	Creating bool
 	// Progress receives state changes while the image becomes available.
 	Progress func(string)
 }
@@ -61,6 +65,10 @@ type BakeInput struct {
 // tagging fails the half-made image is deleted so nothing is orphaned.
 func Bake(ctx context.Context, api API, in BakeInput) (Image, error) {
 	tags := awstags.EC2(setTags(in.SetID, in.SourceInstanceID, in.NamePrefix, in.Tags))
+	imageTags := tags
+	if in.Creating {
+		imageTags = append(slices.Clone(tags), ec2types.Tag{Key: aws.String(TagCreating), Value: aws.String("true")})
+	}
 	out, err := api.CreateImage(ctx, &ec2.CreateImageInput{
 		InstanceId:  aws.String(in.SourceInstanceID),
 		Name:        aws.String(in.Name),
@@ -68,7 +76,7 @@ func Bake(ctx context.Context, api API, in BakeInput) (Image, error) {
 		NoReboot:    aws.Bool(in.NoReboot),
 		// Snapshots are tagged after the image exists: tag specifications for
 		// snapshots in CreateImage are not supported everywhere.
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeImage, Tags: tags}},
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeImage, Tags: imageTags}},
 	})
 	if err != nil {
 		return Image{}, fmt.Errorf("creating image %q from instance %s: %w", in.Name, in.SourceInstanceID, err)

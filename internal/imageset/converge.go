@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"github.com/cloneserver/terraform-provider-clone/internal/notfound"
 )
 
@@ -100,8 +104,7 @@ func (o Observed) set(id string) Set {
 // converges. A run with nothing to change makes no call that mutates.
 func Converge(ctx context.Context, api API, want Desired, prior *Prior) (Observed, error) {
 	if prior == nil {
-		img, err := bake(ctx, api, want)
-		return Observed{Current: img}, err
+		return create(ctx, api, want)
 	}
 	set, err := FindSet(ctx, api, want.SetID)
 	if err != nil {
@@ -136,7 +139,61 @@ func Converge(ctx context.Context, api API, want Desired, prior *Prior) (Observe
 	return out, nil
 }
 
+// create bakes a new set's first image. A create killed part-way (terraform
+// SIGKILLed, so no cleanup ran and no state was saved) leaves an image
+// still tagged TagCreating that no state knows: first, every such set of
+// the same master and name prefix is destroyed. The new image carries the
+// mark until it is available and its snapshots are tagged, then loses it
+// with the create's last call.
+func create(ctx context.Context, api API, want Desired) (Observed, error) {
+	if err := destroyInterrupted(ctx, api, want); err != nil {
+		return Observed{}, err
+	}
+	img, err := bakeImage(ctx, api, want, true)
+	if err != nil {
+		return Observed{}, err
+	}
+	if _, err := api.DeleteTags(ctx, &ec2.DeleteTagsInput{
+		Resources: []string{img.ID},
+		Tags:      []ec2types.Tag{{Key: aws.String(TagCreating)}},
+	}); err != nil {
+		return Observed{}, fmt.Errorf("marking image %s created (removing its %s tag): %w", img.ID, TagCreating, err)
+	}
+	delete(img.Tags, TagCreating)
+	return Observed{Current: img}, nil
+}
+
+// destroyInterrupted destroys the sets whose create was interrupted: images
+// of want's master and name prefix still tagged TagCreating.
+func destroyInterrupted(ctx context.Context, api API, want Desired) error {
+	filters := []ec2types.Filter{
+		{Name: aws.String("tag:" + TagCreating), Values: []string{"true"}},
+		{Name: aws.String("tag:" + TagSource), Values: []string{want.SourceInstanceID}},
+	}
+	out, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"self"}, Filters: filters})
+	if err != nil {
+		return fmt.Errorf("describing images left by an interrupted create: %w", err)
+	}
+	sets := map[string]bool{}
+	for _, raw := range out.Images {
+		img := flatten(raw)
+		if img.NamePrefix() != want.NamePrefix || img.SetID() == "" || sets[img.SetID()] {
+			continue
+		}
+		sets[img.SetID()] = true
+		report(want.Progress, "destroying image set %s (image %s), left by an interrupted create from the master %s", img.SetID(), img.ID, want.SourceInstanceID)
+		if err := Destroy(ctx, api, img.SetID(), want.Progress); err != nil {
+			return fmt.Errorf("destroying image set %s, left by an interrupted create: %w", img.SetID(), err)
+		}
+	}
+	return nil
+}
+
 func bake(ctx context.Context, api API, want Desired) (Image, error) {
+	return bakeImage(ctx, api, want, false)
+}
+
+func bakeImage(ctx context.Context, api API, want Desired, creating bool) (Image, error) {
 	name := NewName(want.NamePrefix, time.Now())
 	report(want.Progress, "baking image %s from the master %s", name, want.SourceInstanceID)
 	return Bake(ctx, api, BakeInput{
@@ -147,6 +204,7 @@ func bake(ctx context.Context, api API, want Desired) (Image, error) {
 		Description:      want.Description,
 		NoReboot:         want.NoReboot,
 		Tags:             want.Tags,
+		Creating:         creating,
 		Progress: func(state string) {
 			report(want.Progress, "waiting for image %s to become available: %s", name, state)
 		},

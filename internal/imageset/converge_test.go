@@ -38,6 +38,65 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// A create killed part-way (no cleanup, no state) leaves a set whose image
+// is still tagged creating; the next create of the same master and name
+// prefix destroys that set, image and snapshots, before it bakes. A set
+// whose create finished, or of another master or prefix, is left alone.
+func TestConvergeCreateDestroysWhatAnInterruptedCreateLeft(t *testing.T) {
+	for _, killAt := range []string{"DescribeImages", "CreateTags", "DeleteTags"} {
+		t.Run(killAt, func(t *testing.T) {
+			f := newFake(t)
+			finished := f.seed("set-finished", nil)
+			other := desired(true, 2, nil)
+			other.SetID, other.NamePrefix = "set-other-prefix", "api"
+			if _, err := Converge(testContext(t), f, other, nil); err != nil {
+				t.Fatal(err)
+			}
+			killed := desired(true, 2, nil)
+			killed.SetID = "set-killed"
+			seen := 0
+			f.fail = func(c call) error {
+				if c.Action == killAt && slices.Contains(f.actions()[:len(f.calls)-1], "CreateImage") {
+					if seen++; seen == 1 {
+						panic("killed")
+					}
+				}
+				return nil
+			}
+			func() {
+				defer func() { _ = recover() }()
+				_, _ = Converge(testContext(t), f, killed, nil)
+				t.Fatal("the kill did not happen")
+			}()
+			f.fail = nil
+
+			got, err := Converge(testContext(t), f, desired(true, 2, nil), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id, img := range f.images {
+				if img.tags[TagSet] == "set-killed" {
+					t.Errorf("image %s of the interrupted create is still there", id)
+				}
+				if img.tags[TagCreating] != "" {
+					t.Errorf("image %s still tagged %s", id, TagCreating)
+				}
+			}
+			for id, tags := range f.snapshots {
+				if tags[TagSet] == "set-killed" || tags[TagSet] == "" && !slices.ContainsFunc(slices.Collect(maps.Values(f.images)), func(img *fakeImage) bool { return slices.Contains(img.snapshots, id) }) {
+					t.Errorf("snapshot %s of the interrupted create is still there", id)
+				}
+			}
+			if _, ok := f.images[finished.id]; !ok {
+				t.Error("the finished set's image was deleted")
+			}
+			if len(f.images) != 3 || got.Current.ID == "" {
+				t.Errorf("images %d, want the finished set's, the other prefix's and the new one", len(f.images))
+			}
+		})
+	}
+}
+
 func TestConvergeNewSetOnlyBakes(t *testing.T) {
 	f := newFake(t)
 	f.pendingPolls = 1
@@ -49,7 +108,7 @@ func TestConvergeNewSetOnlyBakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"CreateImage", "DescribeImages", "DescribeImages", "CreateTags"}; !slices.Equal(f.actions(), want) {
+	if want := []string{"DescribeImages", "CreateImage", "DescribeImages", "DescribeImages", "CreateTags", "DeleteTags"}; !slices.Equal(f.actions(), want) {
 		t.Errorf("calls %v, want %v", f.actions(), want)
 	}
 	if got.Current.State != "available" || len(got.History) != 0 || len(got.Current.SnapshotIDs) != 1 {

@@ -27,6 +27,9 @@ const (
 	TagNamePrefix = "clone:name-prefix"
 	TagManagedBy  = "clone:managed-by"
 	ManagedBy     = "terraform-provider-clone"
+	// TagCreating marks the first image of a set until the create that
+	// baked it has finished; the image only, not its snapshots.
+	TagCreating = "clone:creating"
 )
 
 // AWS error codes that say an image or a snapshot does not exist. A

@@ -165,15 +165,15 @@ func (a *applier) masterTargetGroup(ctx context.Context) (string, error) {
 	return a.c.CreateMasterTargetGroup(ctx, MasterTargetGroupInput{Name: name, VpcID: a.master.VpcID, Like: like, Tags: a.tags})
 }
 
-// keepRule returns the ARN of the write rule state holds, modified to
-// match want, or "" when there is none to keep: it is gone, or it is on
-// another listener (then it is deleted).
+// keepRule returns the ARN of the write rule state holds (or claimNames
+// took over), modified to match want, or "" when there is none to keep: it
+// is gone, or it is on another listener (then it is deleted).
 func (a *applier) keepRule(ctx context.Context, want Rule) (string, error) {
 	arn, om := a.obs.WriteRuleARN, a.priorMaster()
 	if arn == "" {
 		return "", nil
 	}
-	if om == nil || om.ListenerARN != want.ListenerARN {
+	if om != nil && om.ListenerARN != want.ListenerARN {
 		return "", a.c.DeleteRule(ctx, arn)
 	}
 	existing, err := a.c.FindRule(ctx, arn, want.ListenerARN)

@@ -17,6 +17,21 @@ func (a *applier) putTemplate(ctx context.Context) error {
 		return err
 	}
 	id := a.obs.LaunchTemplateID
+	if a.prior == nil && id != "" {
+		// A create taking over the template an interrupted create left:
+		// when its default version is what this create would write, the
+		// clones that create launched are current, and a new version would
+		// roll them all for nothing.
+		left, err := a.c.FindTemplateVersion(ctx, id, "$Default")
+		if err != nil && !notfound.Is(err) {
+			return err
+		}
+		if err == nil && left.Spec.Equal(spec) {
+			a.log(fmt.Sprintf("launch template %s: version %d, left by an interrupted create, is the one wanted", id, left.Version))
+			a.obs.LaunchTemplateVersion = left.Version
+			return nil
+		}
+	}
 	var t Template
 	if id == "" {
 		a.log(fmt.Sprintf("creating launch template %s with image %s", name, spec.ImageID))

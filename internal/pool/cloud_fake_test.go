@@ -118,7 +118,11 @@ func (f *fakeCloud) FindTemplateVersion(_ context.Context, id, version string) (
 		return Template{}, err
 	}
 	specs := f.versions[id]
-	if i := atoi(version) - 1; i >= 0 && i < len(specs) {
+	i := atoi(version) - 1
+	if version == "$Default" || version == "$Latest" {
+		i = len(specs) - 1 // CreateTemplateVersion makes each version the default
+	}
+	if i >= 0 && i < len(specs) {
 		return Template{ID: id, Version: int64(i + 1), Spec: specs[i]}, nil
 	}
 	return Template{}, notfound.New("launch template", id)
@@ -410,7 +414,15 @@ func (f *fakeCloud) FindRule(_ context.Context, arn, _ string) (Rule, error) {
 	return Rule{}, notfound.New("listener rule", arn)
 }
 
-func (f *fakeCloud) FindRuleForwardingTo(_ context.Context, _, tgARN string) (Rule, error) {
+func (f *fakeCloud) FindRuleForwardingTo(_ context.Context, listenerARN, tgARN string) (Rule, error) {
+	if err := f.call("FindRuleForwardingTo", listenerARN, " ", tgARN); err != nil {
+		return Rule{}, err
+	}
+	for _, r := range f.rules {
+		if r.ListenerARN == listenerARN && r.TargetGroupARN == tgARN {
+			return r, nil
+		}
+	}
 	return Rule{}, notfound.New("listener rule forwarding to", tgARN)
 }
 

@@ -40,7 +40,13 @@ type Member struct {
 	// TemplateVersion comes from the instance's aws:ec2launchtemplate:version
 	// tag, and only when its aws:ec2launchtemplate:id tag names templateID.
 	TemplateVersion string
+	// FirstSync is the clone's TagFirstSync tag: why its first sync failed.
+	FirstSync string
 }
+
+// TagFirstSync is the tag the sync agent puts on its clone when the first
+// sync fails, valued with the reason (at most 256 characters).
+const TagFirstSync = "clone:first-sync"
 
 // DescribeMembers reads image, launch time and launch template version of
 // ids with one (paginated) DescribeInstances call, retried while EC2 does
@@ -76,6 +82,8 @@ func describeMembers(ctx context.Context, client *ec2.Client, templateID string,
 						ltID = aws.ToString(t.Value)
 					case tagLaunchTemplateVersion:
 						ltVersion = aws.ToString(t.Value)
+					case TagFirstSync:
+						m.FirstSync = aws.ToString(t.Value)
 					}
 				}
 				if templateID != "" && ltID == templateID {
@@ -101,6 +109,7 @@ func RolloutInstances(g Group, members map[string]Member) []rollout.Instance {
 			TemplateVersion: m.TemplateVersion,
 			Lifecycle:       i.LifecycleState,
 			LaunchTime:      m.LaunchTime,
+			FirstSync:       m.FirstSync,
 		})
 	}
 	slices.SortFunc(out, func(a, b rollout.Instance) int { return a.LaunchTime.Compare(b.LaunchTime) })

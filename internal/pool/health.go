@@ -17,6 +17,7 @@ import (
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/poolhealth"
+	"github.com/cloneserver/terraform-provider-clone/internal/rollout"
 	"github.com/cloneserver/terraform-provider-clone/internal/wait"
 )
 
@@ -66,8 +67,11 @@ type HealthyError struct {
 	Healthy, Want int
 	After         time.Duration
 	Unhealthy     map[string][]string
-	Launched      int
-	Err           error
+	// Held are the unhealthy clones a launch lifecycle hook still held
+	// (Pending:Wait), with what each reported about its first sync.
+	Held     map[string]string
+	Launched int
+	Err      error
 }
 
 func (e *HealthyError) Error() string {
@@ -88,9 +92,15 @@ func (e *HealthyError) Error() string {
 			b.WriteString("; ")
 		}
 		fmt.Fprintf(&b, "%s unhealthy in %s", id, strings.Join(e.Unhealthy[id], ", "))
+		if reported, held := e.Held[id]; held {
+			fmt.Fprintf(&b, " (%s)", strings.Join(rollout.HeldReasons(rollout.LifecyclePendingWait, reported), "; "))
+		}
 	}
 	if e.Err != nil {
 		fmt.Fprintf(&b, " (%s)", e.Err)
+	}
+	if len(e.Held) > 0 {
+		b.WriteString(". " + rollout.FirstSyncHint)
 	}
 	return b.String()
 }
@@ -106,11 +116,13 @@ func (e *HealthyError) Unwrap() error { return e.Err }
 func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhealth.Target, want int, progress func(string)) (ids, healthy []string, err error) {
 	start := time.Now()
 	var report poolhealth.Report
+	var last Group
 	err = wait.For(ctx, wait.Options{Interval: 2 * time.Second, MaxInterval: 15 * time.Second, Progress: progress}, func(ctx context.Context) (bool, string, error) {
 		g, err := FindGroup(ctx, c.AutoScaling, group)
 		if err != nil {
 			return false, "", err
 		}
+		last = g
 		ids = g.ServingIDs()
 		if len(ids) < want {
 			return false, fmt.Sprintf("%d/%d clones launched", len(ids), want), nil
@@ -125,11 +137,36 @@ func (c Clients) WaitHealthy(ctx context.Context, group string, targets []poolhe
 	if err != nil {
 		if wait.IsTimeout(err) {
 			unhealthy := report.Unhealthy(ids)
-			return ids, healthy, &HealthyError{Healthy: len(healthy), Want: want, After: time.Since(start), Unhealthy: unhealthy, Launched: len(ids), Err: ctx.Err()}
+			return ids, healthy, &HealthyError{Healthy: len(healthy), Want: want, After: time.Since(start), Unhealthy: unhealthy,
+				Held: c.held(context.WithoutCancel(ctx), last, unhealthy), Launched: len(ids), Err: ctx.Err()}
 		}
 		return ids, healthy, err
 	}
 	return ids, healthy, nil
+}
+
+// held returns the members of g in unhealthy that a launch lifecycle hook
+// holds, with what each reported about its first sync (one
+// DescribeInstances, after the wait ran out; its failure only loses the
+// reports).
+func (c Clients) held(ctx context.Context, g Group, unhealthy map[string][]string) map[string]string {
+	var ids []string
+	for _, i := range g.Instances {
+		if _, ok := unhealthy[i.ID]; ok && i.LifecycleState == rollout.LifecyclePendingWait {
+			ids = append(ids, i.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(ids))
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	members, _ := DescribeMembers(ctx, c.EC2, "", ids)
+	for _, id := range ids {
+		out[id] = members[id].FirstSync
+	}
+	return out
 }
 
 // Register adds ids to every target.

@@ -72,6 +72,18 @@ func (a *applier) claimNames(ctx context.Context) error {
 		if err := a.claimMasterTargetGroup(ctx); err != nil {
 			return err
 		}
+		// The write rule has no name: the pool's own is the rule of the
+		// listener forwarding to the pool's own master target group. Taken
+		// over, a new rule does not collide with it (PriorityInUse).
+		if tg := a.obs.MasterTargetGroupARN; tg != "" && a.obs.WriteRuleARN == "" {
+			rule, err := a.c.FindRuleForwardingTo(ctx, m.ListenerARN, tg)
+			switch {
+			case err == nil:
+				a.obs.WriteRuleARN = rule.ARN
+			case !notfound.Is(err):
+				return err
+			}
+		}
 	}
 	if m != nil && m.RecoveryAlarm && (om == nil || !om.RecoveryAlarm) {
 		if err := ownAlarm(ctx, a.c, a.d.Name); err != nil {

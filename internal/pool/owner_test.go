@@ -95,6 +95,28 @@ func TestApplyTakesOverItsOwnLeftovers(t *testing.T) {
 	}
 }
 
+// TestApplyCreateKeepsTheInterruptedCreatesClones: a create killed after
+// the group launched its clones saved no state; the next create takes the
+// template and group over, and as the template's default version is the
+// one it would write, it neither adds a version nor rolls the clones.
+func TestApplyCreateKeepsTheInterruptedCreatesClones(t *testing.T) {
+	f := newFakeCloud()
+	d := testDesired()
+	apply(t, f, d, nil)
+	f.calls = nil
+	apply(t, f, d, nil)
+	for _, c := range mutating(f.calls) {
+		if strings.HasPrefix(c, "Create") || strings.HasPrefix(c, "Retire") || strings.HasPrefix(c, "SetTemplateVersion") {
+			t.Errorf("the create after the interrupted one made %q", c)
+		}
+	}
+	changed := d
+	changed.Template.InstanceType = "t3.small"
+	f.calls = nil
+	apply(t, f, changed, nil)
+	index(t, f.calls, "CreateTemplateVersion")
+}
+
 // TestApplyClaimsNamesAddedLater: a write rule or recovery alarm added to
 // an existing pool claims its name like a create does.
 func TestApplyClaimsNamesAddedLater(t *testing.T) {

@@ -32,6 +32,15 @@ type TemplateSpec struct {
 	RootVolumeSize int32
 }
 
+// Equal tells whether two specs launch the same clones; the security
+// groups in any order.
+func (s TemplateSpec) Equal(o TemplateSpec) bool {
+	return s.ImageID == o.ImageID && s.InstanceType == o.InstanceType && s.KeyName == o.KeyName &&
+		s.IAMInstanceProfile == o.IAMInstanceProfile && s.UserData == o.UserData &&
+		s.RootDeviceName == o.RootDeviceName && s.RootVolumeSize == o.RootVolumeSize &&
+		slices.Equal(slices.Sorted(slices.Values(s.SecurityGroupIDs)), slices.Sorted(slices.Values(o.SecurityGroupIDs)))
+}
+
 // Template is one version of the pool's launch template.
 type Template struct {
 	ID      string

@@ -13,6 +13,8 @@ type Failure struct {
 	// unhealthy (Target.FailedHealthChecks)", "clb-web: not registered"),
 	// or its lifecycle state when it never came into service.
 	Reasons []string
+	// Held says a launch lifecycle hook held it (Pending:Wait).
+	Held bool
 }
 
 func (f Failure) String() string {
@@ -20,6 +22,28 @@ func (f Failure) String() string {
 		return f.InstanceID
 	}
 	return f.InstanceID + " (" + strings.Join(f.Reasons, "; ") + ")"
+}
+
+// FirstSyncHint explains a clone held in Pending:Wait: the likely causes
+// of a first sync that never finished, and where the clone says why.
+const FirstSyncHint = "A clone held in Pending:Wait never finished its first sync, so the first-sync lifecycle hook kept it out of service " +
+	"(at the hook's heartbeat timeout Auto Scaling abandons and replaces it). Likely causes: the instance profile lacks " +
+	"autoscaling:CompleteLifecycleAction, ssm:GetParameter or kms:Decrypt (see the clones' policy in the IAM guide); the master " +
+	"is unreachable on its SSH port from the clones' security groups; the sync key is not authorized on the master " +
+	"(install_on_master = false); the image lacks rsync, ssh, curl, python3 or the AWS CLI. On the clone, " +
+	"/var/lib/clone-sync/status.json says why."
+
+// HeldReasons describes an instance held in Pending:Wait: that its first
+// sync never finished, and what it reported; nil for any other instance.
+func HeldReasons(lifecycle, reported string) []string {
+	if lifecycle != LifecyclePendingWait {
+		return nil
+	}
+	out := []string{"lifecycle Pending:Wait: its first sync never finished"}
+	if reported != "" {
+		out = append(out, "it reports: "+reported)
+	}
+	return out
 }
 
 // BatchFailure tells which batch did not become healthy and which of its
@@ -63,7 +87,13 @@ func (b BatchFailure) describe() string {
 	if len(parts) == 0 {
 		parts = append(parts, fmt.Sprintf("%s clones not healthy after %s", kind, b.Timeout))
 	}
-	return b.Stage + ": " + strings.Join(parts, "; ")
+	out := b.Stage + ": " + strings.Join(parts, "; ")
+	for _, f := range b.Failed {
+		if f.Held {
+			return out + ". " + FirstSyncHint
+		}
+	}
+	return out
 }
 
 // HealthTimeoutError is returned when a batch does not become healthy and

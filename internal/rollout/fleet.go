@@ -12,6 +12,9 @@ import (
 const (
 	LifecycleInService = "InService"
 	LifecyclePending   = "Pending"
+	// LifecyclePendingWait is a launch held by a lifecycle hook; the
+	// pool's first-sync hook holds a clone there until its first sync.
+	LifecyclePendingWait = "Pending:Wait"
 )
 
 // Instance is one member of the Auto Scaling group.
@@ -27,6 +30,9 @@ type Instance struct {
 	// LaunchTime orders old instances for retirement, oldest first; the zero
 	// time sorts first.
 	LaunchTime time.Time
+	// FirstSync is what the clone reported about a failed first sync (its
+	// clone:first-sync tag); empty when it reported nothing.
+	FirstSync string
 }
 
 // Fleet is everything the orchestrator needs from AWS; the clone_pool

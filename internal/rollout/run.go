@@ -342,11 +342,12 @@ func (r *runner) failure(stage string, v view, tracked []Instance, want int) Bat
 		if v.healthy[inst.ID] {
 			continue
 		}
-		var reasons []string
-		if inst.Lifecycle != LifecycleInService {
+		reasons := HeldReasons(inst.Lifecycle, inst.FirstSync)
+		held := reasons != nil
+		if !held && inst.Lifecycle != LifecycleInService {
 			reasons = append(reasons, "lifecycle "+cmp.Or(inst.Lifecycle, "unknown"))
 		}
-		failed = append(failed, Failure{InstanceID: inst.ID, Reasons: append(reasons, why[inst.ID]...)})
+		failed = append(failed, Failure{InstanceID: inst.ID, Reasons: append(reasons, why[inst.ID]...), Held: held})
 	}
 	slices.SortFunc(failed, func(a, b Failure) int { return cmp.Compare(a.InstanceID, b.InstanceID) })
 	return BatchFailure{Stage: stage, Timeout: r.opts.HealthTimeout, Failed: failed, Missing: max(0, want-len(tracked))}

@@ -97,8 +97,21 @@ os.replace(tmp, path)
 PY
 }
 
+# report_first_sync REASON tags this instance clone:first-sync=REASON (at
+# most 256 characters), so that an apply waiting for the clone can say why
+# it never came into service. Best effort: it needs ec2:CreateTags on the
+# instance itself.
+report_first_sync() {
+	local id tags
+	id=$(imds instance-id 2>/dev/null) &&
+		tags=$(python3 -c 'import json, sys; print(json.dumps([{"Key": "clone:first-sync", "Value": sys.argv[1][:256]}]))' "$1") &&
+		aws_cli ec2 create-tags --resources "$id" --tags "$tags" >/dev/null 2>&1 ||
+		log "warning: cannot tag this instance with why its first sync failed (ec2:CreateTags)"
+}
+
 # finish CODE BYTES [REASON] ends the run; REASON explains a failure in the
-# status file.
+# status file, and, while the first-sync lifecycle hook holds the clone, in
+# its clone:first-sync tag.
 finish() {
 	rm -f -- "$key_file" "$key_file.pub" "$fields_file" "$want_fp_file" "$parse_err_file" "$stats_file"
 	if [ -n "${3:-}" ]; then
@@ -106,6 +119,9 @@ finish() {
 	fi
 	if [ -z "$dry" ]; then
 		write_status "$1" "$2" "${3:-}" || log "error: cannot write the status file $CS_STATUS_FILE"
+		if [ "$1" -ne 0 ] && [ -n "$CS_LIFECYCLE_HOOK_NAME" ] && [ ! -e "$run_dir/lifecycle-completed" ]; then
+			report_first_sync "${3:-the sync agent exited with $1}"
+		fi
 	fi
 	exit "$1"
 }

@@ -422,8 +422,11 @@ func TestAgentAWSMode(t *testing.T) {
 	if code, out := c.run(t); code != 75 {
 		t.Fatalf("agent with a key of another rotation exited %d, want 75\n%s", code, out)
 	}
-	if calls, _ := os.ReadFile(c.awsLog); string(calls) != getParameters {
-		t.Errorf("aws calls of the refused run:\n%s\nwant:\n%s", calls, getParameters)
+	// The refused run reads the parameters, then tags the instance with
+	// why its first sync failed, for the apply waiting on it.
+	tagReason := getParameters + `--region eu-west-1 ec2 create-tags --resources i-0123456789abcdef0 --tags [{"Key": "clone:first-sync", "Value": "key and path list are from different rotations; retrying next run`
+	if calls, _ := os.ReadFile(c.awsLog); !strings.HasPrefix(string(calls), tagReason) || strings.Count(string(calls), "\n") != 3 {
+		t.Errorf("aws calls of the refused run:\n%s\nwant:\n%s...", calls, tagReason)
 	}
 	if _, err := os.Stat(c.rsyncLog); !os.IsNotExist(err) {
 		t.Errorf("the refused run invoked rsync: %v", err)

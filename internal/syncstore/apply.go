@@ -272,21 +272,33 @@ func (r *run) create(ctx context.Context) error {
 	if err := claimNames(ctx, r.env.SSM, name); err != nil {
 		return err
 	}
-	if err := CreateRecord(ctx, r.env.SSM, r.rec, r.want.Tags); err != nil {
-		if errors.Is(err, ErrAlreadyExists) {
-			return fmt.Errorf("a sync policy named %s already exists (%w); import it with terraform import", name, err)
+	r.rec.Creating = true
+	created, err := CreateRecord(ctx, r.env.SSM, r.rec, r.want.Tags)
+	if errors.Is(err, ErrAlreadyExists) {
+		if err = r.takeOver(ctx, err); err == nil {
+			created, err = CreateRecord(ctx, r.env.SSM, r.rec, r.want.Tags)
 		}
+	}
+	if err != nil {
 		return err
 	}
+	r.old.stored = created.stored
 	installed := false
-	err := func() error {
+	err = func() error {
 		if r.rec.InstallOnMaster {
 			if err := r.install(ctx, nil); err != nil {
 				return err
 			}
 			installed = true
 		}
-		return r.write(ctx)
+		if err := r.write(ctx); err != nil {
+			return err
+		}
+		// Last, the policy parameter loses its Creating mark: from here on
+		// the name is claimed by a finished policy.
+		written := r.rec
+		r.rec.Creating = false
+		return PutRecord(ctx, r.env.SSM, r.rec, written)
 	}()
 	if err == nil {
 		return nil
@@ -299,6 +311,31 @@ func (r *run) create(ctx context.Context) error {
 		r.warn(fmt.Sprintf("Cleaning up Clone Sync Policy (%s)", name), derr.Error())
 	}
 	return err
+}
+
+// takeOver removes what an interrupted create of the same policy left: its
+// policy parameter still carries the Creating mark. Its key is revoked on
+// the master where that create may have installed it (a failure is only a
+// warning), then its document and parameters are deleted. A finished policy
+// of that name is an error wrapping exists: it belongs to another
+// configuration or was never imported.
+func (r *run) takeOver(ctx context.Context, exists error) error {
+	name := r.want.Name
+	left, err := FindRecord(ctx, r.env.SSM, name)
+	if err != nil && !notfound.Is(err) {
+		return err
+	}
+	if err != nil || !left.Creating {
+		return fmt.Errorf("a sync policy named %s already exists (%w); import it with terraform import", name, exists)
+	}
+	r.env.progress("taking over what an interrupted create of this policy left")
+	if left.InstallOnMaster && left.PublicKey != "" {
+		r.revoke(ctx, left.MasterInstanceID, left.SSHUser, left.PublicKey)
+	}
+	if err := Delete(ctx, r.env.SSM, name); err != nil {
+		return fmt.Errorf("removing what an interrupted create of sync policy %s left: %w", name, err)
+	}
+	return nil
 }
 
 func (r *run) update(ctx context.Context) error {

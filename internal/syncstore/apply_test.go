@@ -97,6 +97,7 @@ func TestApplyCreateOrder(t *testing.T) {
 		"CreateDocument "+document,
 		"AddTagsToResource "+pathsParam,
 		"AddTagsToResource "+keyParam,
+		"PutParameter "+policyParam,
 	)
 	if scripts := f.keyScripts(testMaster); len(scripts) != 1 || !installs(scripts[0], res.AuthorizedKey) {
 		t.Errorf("key scripts %q do not install %q", scripts, res.AuthorizedKey)
@@ -145,6 +146,54 @@ func TestApplyCreateRefusesForeignObjects(t *testing.T) {
 				t.Fatalf("err = %v, want one naming %s", err, foreign)
 			}
 			wantWrites(t, f)
+		})
+	}
+}
+
+// A create killed after claiming the name (terraform SIGKILLed, so no
+// cleanup ran) leaves the policy parameter marked Creating; the next create
+// revokes that create's key, deletes its objects and creates the policy
+// anew. Once a create has finished, the name is refused.
+func TestApplyCreateTakesOverAnInterruptedCreate(t *testing.T) {
+	for _, killAt := range []string{"SendCommand", "PutParameter " + keyParam, "CreateDocument " + document, "AddTagsToResource " + keyParam} {
+		t.Run(killAt, func(t *testing.T) {
+			f := newFakeSSM(t)
+			f.fail = func(call string) error {
+				if strings.HasPrefix(call, killAt) {
+					panic("killed")
+				}
+				return nil
+			}
+			func() {
+				defer func() { _ = recover() }()
+				_, _ = Apply(context.Background(), f.env(), testDesired(), nil)
+				t.Fatal("the kill did not happen")
+			}()
+			f.fail = nil
+			firstKeys := f.keyScripts(testMaster)
+
+			res, err := Apply(context.Background(), f.env(), testDesired(), nil)
+			if err != nil {
+				t.Fatalf("the create after the kill: %s", err)
+			}
+			rec, err := FindRecord(context.Background(), f, "web")
+			if err != nil || rec.Creating {
+				t.Fatalf("record %+v (err %v): want a finished policy", rec, err)
+			}
+			if len(firstKeys) == 1 {
+				scripts := f.keyScripts(testMaster)
+				if len(scripts) != 3 || !installs(scripts[1], "") {
+					t.Errorf("key scripts after the kill: %d, want the killed create's key revoked, then the new one installed", len(scripts))
+				}
+				if !installs(scripts[len(scripts)-1], res.AuthorizedKey) {
+					t.Errorf("the new key is not installed last")
+				}
+			}
+
+			_, err = Apply(context.Background(), f.env(), testDesired(), nil)
+			if err == nil || !strings.Contains(err.Error(), "already exists") || !strings.Contains(err.Error(), "import") {
+				t.Fatalf("a second create of a finished policy: err = %v, want already exists; import it", err)
+			}
 		})
 	}
 }

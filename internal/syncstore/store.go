@@ -101,6 +101,12 @@ type Record struct {
 	KeyParameter   string `json:"key_parameter"`
 	PathsParameter string `json:"paths_parameter"`
 	DocumentName   string `json:"document_name"`
+	// Creating marks a policy whose create has not finished: the create
+	// writes the policy parameter first with it set and clears it last. A
+	// parameter still marked is what an interrupted create (a killed
+	// terraform, a lost connection) left, and the next create takes its
+	// objects over instead of refusing the name.
+	Creating bool `json:"creating,omitempty"`
 
 	// stored is the parameter's value FindRecord read r from, so that
 	// PutRecord need not read it again.
@@ -236,10 +242,11 @@ func documentNotFound(err error, doc string) error {
 
 // CreateRecord writes the policy parameter of a new policy, with tags. It
 // claims the name: an existing policy is an error wrapping ErrAlreadyExists.
-func CreateRecord(ctx context.Context, api API, r Record, tags map[string]string) error {
+// It returns r as stored, for PutRecord's comparison.
+func CreateRecord(ctx context.Context, api API, r Record, tags map[string]string) (Record, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return err
+		return Record{}, err
 	}
 	parameter := NamesOf(r.Name).PolicyParameter
 	_, err = api.PutParameter(ctx, &ssm.PutParameterInput{
@@ -251,12 +258,13 @@ func CreateRecord(ctx context.Context, api API, r Record, tags map[string]string
 	})
 	var exists *ssmtypes.ParameterAlreadyExists
 	if errors.As(err, &exists) {
-		return fmt.Errorf("parameter %s: %w", parameter, ErrAlreadyExists)
+		return Record{}, fmt.Errorf("parameter %s: %w", parameter, ErrAlreadyExists)
 	}
 	if err != nil {
-		return fmt.Errorf("writing parameter %s: %w", parameter, err)
+		return Record{}, fmt.Errorf("writing parameter %s: %w", parameter, err)
 	}
-	return nil
+	r.stored = string(b)
+	return r, nil
 }
 
 // PutRecord overwrites the policy parameter unless prior, the Record
