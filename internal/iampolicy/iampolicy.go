@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 )
 
 // Version is the IAM policy language version.
@@ -148,6 +150,23 @@ func Clone(s Scope) Document {
 			Sid: "CompleteFirstSyncHook", Effect: "Allow",
 			Action:   []string{"autoscaling:CompleteLifecycleAction"},
 			Resource: s.groupARNs(),
+		},
+		{
+			// When its first sync fails, the agent tags its own instance
+			// clone:first-sync=REASON, so that the apply can say why the
+			// clone never came into service (aws ec2 create-tags). Only
+			// that tag key, only on instances of the pools' groups (Auto
+			// Scaling tags each instance aws:autoscaling:groupName).
+			// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+			// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-tagkeys
+			// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html
+			Sid: "ReportFirstSync", Effect: "Allow",
+			Action:   []string{"ec2:CreateTags"},
+			Resource: []string{s.arn("ec2", s.region(), s.account(), "instance/*")},
+			Condition: map[string]map[string][]string{
+				"StringLike":               {"aws:ResourceTag/aws:autoscaling:groupName": names(s.PoolNames)},
+				"ForAllValues:StringEquals": {"aws:TagKeys": {pool.TagFirstSync}},
+			},
 		},
 	}}
 	if len(s.KMSKeyARNs) > 0 {

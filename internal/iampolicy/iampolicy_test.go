@@ -79,6 +79,12 @@ func TestScope(t *testing.T) {
 	if got := statement(t, clone, "CompleteFirstSyncHook").Resource; !slices.Equal(got, wantGroup) {
 		t.Errorf("clone hook = %v, want %v", got, wantGroup)
 	}
+	report := statement(t, clone, "ReportFirstSync")
+	if !slices.Equal(report.Resource, []string{"arn:aws-cn:ec2:cn-north-1:123456789012:instance/*"}) ||
+		!slices.Equal(report.Condition["StringLike"]["aws:ResourceTag/aws:autoscaling:groupName"], []string{"web"}) ||
+		!slices.Equal(report.Condition["ForAllValues:StringEquals"]["aws:TagKeys"], []string{"clone:first-sync"}) {
+		t.Errorf("ReportFirstSync = %+v", report)
+	}
 	op := Operator(s)
 	if got := statement(t, op, "AutoScalingGroup").Resource; !slices.Equal(got, wantGroup) {
 		t.Errorf("operator groups = %v, want %v", got, wantGroup)
@@ -320,4 +326,37 @@ func TestOperatorPolicyCoversSourceCalls(t *testing.T) {
 		}
 	}
 	t.Logf("%d operations in the provider's source, all in the operator policy", len(found))
+}
+
+// TestClonePolicyCoversAgentCalls reads the sync agent's script and finds
+// every AWS CLI command it runs (aws_cli SERVICE COMMAND). Each must be in
+// the clone policy, and each clone policy action must be run by the agent
+// or listed in Unobserved.
+func TestClonePolicyCoversAgentCalls(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("..", "syncagent", "agent.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	called := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\baws_cli\s+([a-z0-9-]+)\s+([a-z0-9-]+)`).FindAllStringSubmatch(string(script), -1) {
+		op := ""
+		for _, w := range strings.Split(m[2], "-") {
+			op += strings.ToUpper(w[:1]) + w[1:]
+		}
+		called[IAMAction(m[1], op)] = true
+	}
+	if len(called) < 2 {
+		t.Fatalf("found only %v in agent.sh: the scan is broken", called)
+	}
+	granted := Clone(FullScope).Actions()
+	for a := range called {
+		if !slices.Contains(granted, a) && Ungranted["clone"][a] == "" {
+			t.Errorf("the sync agent runs %s, which the clone policy does not grant", a)
+		}
+	}
+	for _, a := range granted {
+		if !called[a] && Unobserved["clone"][a] == "" {
+			t.Errorf("the clone policy grants %s, which the sync agent never runs", a)
+		}
+	}
 }

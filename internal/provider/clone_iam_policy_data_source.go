@@ -98,7 +98,7 @@ func (d *CloneIAMPolicyDataSource) Schema(_ context.Context, _ datasource.Schema
 				Computed: true,
 				MarkdownDescription: "Policy document for the role of the clones' instance profile (`iam_instance_profile`): " +
 					"what the sync agent calls with the AWS CLI (`ssm:GetParameter` of its sync policy, " +
-					"`autoscaling:CompleteLifecycleAction` of its pool).",
+					"`autoscaling:CompleteLifecycleAction` of its pool, `ec2:CreateTags` of the tag `clone:first-sync` on itself).",
 			},
 		},
 	}
