@@ -164,7 +164,7 @@ func Clone(s Scope) Document {
 			Action:   []string{"ec2:CreateTags"},
 			Resource: []string{s.arn("ec2", s.region(), s.account(), "instance/*")},
 			Condition: map[string]map[string][]string{
-				"StringLike":               {"aws:ResourceTag/aws:autoscaling:groupName": names(s.PoolNames)},
+				"StringLike":                {"aws:ResourceTag/aws:autoscaling:groupName": names(s.PoolNames)},
 				"ForAllValues:StringEquals": {"aws:TagKeys": {pool.TagFirstSync}},
 			},
 		},
