@@ -11,8 +11,9 @@ type group struct {
 func anyResource(Scope) []string { return []string{"*"} }
 
 // operatorGroups are the operator policy's statements, one per kind of
-// object. Describe and List actions support no resource-level permissions
-// and stay on "*"; so do the EC2 and load-balancing writes, whose resources
+// object. Read-only actions stay on "*" (most support no resource-level
+// permissions; the others read objects found by tag or by an id not known
+// in advance); so do the EC2 and load-balancing writes, whose resources
 // (images, snapshots, launch templates, target groups, listener rules,
 // instances) carry ids AWS assigns, not names the provider chooses.
 var operatorGroups = []group{
