@@ -240,8 +240,8 @@ func TestCheck(t *testing.T) {
 var harnessPackages = []string{"acctest", "emulator", "seed", "iampolicy"}
 
 // TestOperatorPolicyCoversSourceCalls reads the provider's Go source under
-// internal/ and finds every aws-sdk-go-v2 operation it refers to (an
-// operation's Input type or paginator). Each must be in the operator policy
+// internal/ and finds every aws-sdk-go-v2 operation it calls (builds an
+// operation's Input or makes its paginator). Each must be in the operator policy
 // or in Ungranted, so a new call fails here before any acceptance run.
 func TestOperatorPolicyCoversSourceCalls(t *testing.T) {
 	prefixes := map[string]string{
@@ -280,9 +280,18 @@ func TestOperatorPolicyCoversSourceCalls(t *testing.T) {
 			}
 			services[name] = prefixes[svc]
 		}
+		// An operation is called where its Input is built (&svc.XInput{...})
+		// or its paginator is made (svc.NewXPaginator(...)); an Input type
+		// named only in an interface's method set is not a call.
 		ast.Inspect(f, func(n ast.Node) bool {
-			sel, ok := n.(*ast.SelectorExpr)
-			if !ok {
+			var sel *ast.SelectorExpr
+			switch n := n.(type) {
+			case *ast.CompositeLit:
+				sel, _ = n.Type.(*ast.SelectorExpr)
+			case *ast.CallExpr:
+				sel, _ = n.Fun.(*ast.SelectorExpr)
+			}
+			if sel == nil {
 				return true
 			}
 			pkg, ok := sel.X.(*ast.Ident)

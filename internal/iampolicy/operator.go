@@ -185,7 +185,6 @@ var operatorGroups = []group{
 			"ssm:AddTagsToResource",
 			"ssm:CreateDocument",
 			"ssm:DeleteDocument",
-			"ssm:DescribeDocument",
 			"ssm:GetDocument",
 			"ssm:ListTagsForResource",
 			"ssm:RemoveTagsFromResource",
