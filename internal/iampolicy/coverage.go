@@ -87,20 +87,38 @@ type Coverage struct {
 	// Unused are granted actions never called and not listed in Unobserved.
 	Unused []string
 	// StaleExceptions are Ungranted entries that are granted after all, and
-	// Unobserved entries that are not granted.
+	// Unobserved and Unexercised entries that are not granted.
 	StaleExceptions []string
+	// Exercised are Unexercised entries that were called after all: a test
+	// now reaches them, and the entry can go.
+	Exercised []string
+}
+
+// Exceptions are a policy's listed exceptions, each action with its reason.
+type Exceptions struct {
+	Unobserved, Unexercised, Ungranted map[string]string
+}
+
+// ExceptionsOf returns the exceptions listed for policy ("operator" or
+// "clone").
+func ExceptionsOf(policy string) Exceptions {
+	return Exceptions{Unobserved: Unobserved[policy], Unexercised: Unexercised[policy], Ungranted: Ungranted[policy]}
 }
 
 // Check compares granted with called, given the policy's exceptions.
-func Check(granted, called []string, unobserved, ungranted map[string]string) Coverage {
+func Check(granted, called []string, ex Exceptions) Coverage {
+	unobserved, ungranted := ex.Unobserved, ex.Ungranted
 	var c Coverage
 	for _, a := range called {
 		if !slices.Contains(granted, a) && ungranted[a] == "" {
 			c.Missing = append(c.Missing, a)
 		}
+		if ex.Unexercised[a] != "" {
+			c.Exercised = append(c.Exercised, a)
+		}
 	}
 	for _, a := range granted {
-		if !slices.Contains(called, a) && unobserved[a] == "" {
+		if !slices.Contains(called, a) && unobserved[a] == "" && ex.Unexercised[a] == "" {
 			c.Unused = append(c.Unused, a)
 		}
 		if ungranted[a] != "" {
@@ -112,9 +130,15 @@ func Check(granted, called []string, unobserved, ungranted map[string]string) Co
 			c.StaleExceptions = append(c.StaleExceptions, a+" is listed in Unobserved but not granted")
 		}
 	}
+	for a := range ex.Unexercised {
+		if !slices.Contains(granted, a) {
+			c.StaleExceptions = append(c.StaleExceptions, a+" is listed in Unexercised but not granted")
+		}
+	}
 	slices.Sort(c.Missing)
 	slices.Sort(c.Unused)
 	slices.Sort(c.StaleExceptions)
+	slices.Sort(c.Exercised)
 	return c
 }
 

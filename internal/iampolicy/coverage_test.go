@@ -55,7 +55,7 @@ func TestPolicyCoversCalledActions(t *testing.T) {
 				}
 				t.Fatalf("%s holds no call by %s", path, p.whose)
 			}
-			c := Check(p.doc.Actions(), called, Unobserved[p.name], Ungranted[p.name])
+			c := Check(p.doc.Actions(), called, ExceptionsOf(p.name))
 			for _, a := range c.Missing {
 				t.Errorf("%s called %s, which the %s policy does not grant: add it to the policy (or to Ungranted with the reason)", p.whose, a, p.name)
 			}
@@ -64,6 +64,9 @@ func TestPolicyCoversCalledActions(t *testing.T) {
 			}
 			for _, s := range c.StaleExceptions {
 				t.Errorf("%s policy: %s", p.name, s)
+			}
+			for _, a := range c.Exercised {
+				t.Logf("note: %s is listed in Unexercised, but the suite called it: the entry can go", a)
 			}
 			t.Logf("%s policy: %d actions called by %s: %s", p.name, len(called), p.whose, strings.Join(called, " "))
 		})

@@ -220,7 +220,7 @@ func TestCheck(t *testing.T) {
 	granted := []string{"ec2:A", "ec2:B", "iam:PassRole"}
 	unobserved := map[string]string{"iam:PassRole": "checked by Auto Scaling", "kms:Decrypt": "not granted here"}
 	ungranted := map[string]string{"sts:GetCallerIdentity": "needs none", "ec2:B": "listed by mistake"}
-	got := Check(granted, []string{"ec2:A", "ec2:C", "sts:GetCallerIdentity"}, unobserved, ungranted)
+	got := Check(granted, []string{"ec2:A", "ec2:C", "sts:GetCallerIdentity"}, Exceptions{Unobserved: unobserved, Ungranted: ungranted})
 	if want := []string{"ec2:C"}; !slices.Equal(got.Missing, want) {
 		t.Errorf("Missing = %v, want %v", got.Missing, want)
 	}
@@ -230,8 +230,16 @@ func TestCheck(t *testing.T) {
 	if want := []string{"ec2:B is granted but listed in Ungranted", "kms:Decrypt is listed in Unobserved but not granted"}; !slices.Equal(got.StaleExceptions, want) {
 		t.Errorf("StaleExceptions = %v, want %v", got.StaleExceptions, want)
 	}
-	if got := Check(granted, []string{"ec2:A", "ec2:B"}, map[string]string{"iam:PassRole": "x"}, nil); got.Missing != nil || got.Unused != nil || got.StaleExceptions != nil {
+	if got := Check(granted, []string{"ec2:A", "ec2:B"}, Exceptions{Unobserved: map[string]string{"iam:PassRole": "x"}}); got.Missing != nil || got.Unused != nil || got.StaleExceptions != nil {
 		t.Errorf("exact coverage reported %+v", got)
+	}
+	unexercised := Exceptions{Unobserved: map[string]string{"iam:PassRole": "x"}, Unexercised: map[string]string{"ec2:B": "rare path", "ec2:Z": "gone"}}
+	got = Check(granted, []string{"ec2:A"}, unexercised)
+	if got.Missing != nil || got.Unused != nil || !slices.Equal(got.StaleExceptions, []string{"ec2:Z is listed in Unexercised but not granted"}) || got.Exercised != nil {
+		t.Errorf("with ec2:B unexercised: %+v", got)
+	}
+	if got := Check(granted, []string{"ec2:A", "ec2:B"}, unexercised); !slices.Equal(got.Exercised, []string{"ec2:B"}) {
+		t.Errorf("ec2:B called: Exercised = %v, want [ec2:B]", got.Exercised)
 	}
 }
 
