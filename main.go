@@ -14,9 +14,11 @@ import (
 // `make build` / `make install`.
 var version = "dev"
 
-// `go generate ./...` (and `make generate`) fails when the examples are not
-// `terraform fmt` clean (run `make fmt`), then regenerates docs/ with
-// tfplugindocs, the tool pinned in tools/go.mod.
+// `go generate ./...` (and `make generate`) writes the IAM policies to
+// examples/iam/, fails when the examples are not `terraform fmt` clean (run
+// `make fmt`), then regenerates docs/ with tfplugindocs, the tool pinned in
+// tools/go.mod.
+//go:generate go run ./internal/iampolicy/gen
 //go:generate terraform fmt -check -diff -recursive ./examples/
 //go:generate go -C tools tool tfplugindocs generate --provider-dir .. --provider-name clone --rendered-provider-name "Clone Server"
 

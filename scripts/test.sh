@@ -8,17 +8,20 @@ cd "$(dirname "$0")/.." || exit
 mkdir -p .cache
 log=.cache/test.log
 
+# IAM action coverage, part 1: every emulator the suite starts records the AWS
+# actions it serves here (internal/emulator/patches/actionlog.py).
+actions=$PWD/.cache/aws-actions.log
+rm -f "$actions"
+export CLONE_EMULATOR_ACTIONS_LOG=$actions
+
 echo "unit and acceptance tests against the emulator: one line per test as it finishes (full log: $log)"
 # Acceptance tests spend most of their time waiting on the strict test
 # cloud's clock (launches, health warm-up, draining), not on the CPU: run
 # more of them at once than there are cores. -json streams every package's
 # results as they come; -v would hold back all but one package's.
-# TEST_PACKAGES (default ./...) is a list of packages. The drift table and
-# the hostile-input tests run in make chaos (scripts/chaos.sh), which CI runs
-# after this; TEST_SKIP="" runs them here too.
+# TEST_PACKAGES (default ./...) is a list of packages.
 # shellcheck disable=SC2086
-TF_ACC=1 go test -count=1 -json -timeout "${TEST_TIMEOUT:-80m}" -parallel "${TEST_PARALLEL:-12}" \
-  -skip "${TEST_SKIP-^(TestAccDrift|TestAccHostileInput)}" ${TEST_PACKAGES:-./...} 2>&1 |
+TF_ACC=1 go test -count=1 -json -timeout "${TEST_TIMEOUT:-80m}" -parallel "${TEST_PARALLEL:-12}" ${TEST_PACKAGES:-./...} 2>&1 |
   python3 scripts/test_report.py "$log"
 codes=("${PIPESTATUS[@]}")
 status=${codes[0]} report=${codes[1]}
@@ -26,4 +29,11 @@ if ((status == 0 && report != 0)); then
   echo "the test report failed (exit $report): see $log" >&2
   status=$report
 fi
+
+# IAM action coverage, part 2: both IAM policies against the actions the
+# suite called (internal/iampolicy, TestPolicyCoversCalledActions).
+echo
+echo "IAM policies against the actions called ($actions):"
+CLONE_IAM_ACTIONS_LOG=$actions go test -count=1 -v -run '^TestPolicyCoversCalledActions$' ./internal/iampolicy/ | grep -vE '^(=== RUN|PASS$|FAIL$)' || status=$?
+
 exit "$status"

@@ -11,9 +11,11 @@ import (
 	"strings"
 )
 
-// patches fix moto bugs that would hide real code paths (sitecustomize.py)
-// and make moto follow AWS's rules (strict.py, the strict layer); see each
-// file for every fix and rule, and the AWS page it follows.
+// patches fix moto bugs that would hide real code paths (sitecustomize.py),
+// make moto follow AWS's rules (strict.py, the strict layer), and record the
+// actions it serves when CLONE_EMULATOR_ACTIONS_LOG names a file
+// (actionlog.py); see each file for every fix and rule, and the AWS page it
+// follows.
 //
 //go:embed patches/*.py
 var patches embed.FS

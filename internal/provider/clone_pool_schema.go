@@ -72,9 +72,10 @@ func clonePoolAttributes() map[string]schema.Attribute {
 			Validators:          []validator.String{stringvalidator.LengthBetween(1, 255)},
 		},
 		"iam_instance_profile": schema.StringAttribute{
-			Optional:            true,
-			MarkdownDescription: "Instance profile of the clones, by name or ARN. Left out, the clones have none.",
-			Validators:          []validator.String{stringvalidator.RegexMatches(profileRegexp, "must be an instance profile name or ARN")},
+			Optional: true,
+			MarkdownDescription: "Instance profile of the clones, by name or ARN; left out, the clones have none. With `sync_policy_id`, its role needs the clone policy " +
+				"(`clone_iam_policy`'s `clone_policy_json`, see the [IAM guide](../guides/iam.md)): without it no clone finishes its first sync or enters service.",
+			Validators: []validator.String{stringvalidator.RegexMatches(profileRegexp, "must be an instance profile name or ARN")},
 		},
 		"user_data": schema.StringAttribute{
 			Optional: true,

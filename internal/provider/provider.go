@@ -183,6 +183,7 @@ func (p *CloneProvider) DataSources(_ context.Context) []func() datasource.DataS
 	return []func() datasource.DataSource{
 		NewCloneImageDataSource,
 		NewClonePoolDataSource,
+		NewCloneIAMPolicyDataSource,
 	}
 }
 

@@ -109,3 +109,7 @@ else:
         import strict
 
         strict.install()
+    if os.environ.get("CLONE_EMULATOR_ACTIONS_LOG", "").strip():
+        import actionlog
+
+        actionlog.install(os.environ["CLONE_EMULATOR_ACTIONS_LOG"].strip())
