@@ -21,29 +21,42 @@ echo "unit and acceptance tests against the emulator: one line per test as it fi
 # results as they come; -v would hold back all but one package's.
 # TEST_PACKAGES (default ./...) is a list of packages.
 #
-# Each test binary starts its own emulator, one Python process. The tests
-# with 100 and 1,000 clones run in a second binary beside the rest: in a
-# shared emulator every other test's calls wait behind their large
-# describes, and a second emulator puts the second core to work.
-large='^(TestAccClonePool_callBudget|TestAccClonePool_refresh100)$'
+# Each test binary starts its own emulator, one Python process that serves
+# one request at a time. The acceptance tests are split into binaries with
+# an emulator each, run side by side: the 100- and 1,000-clone tests (in a
+# shared emulator every test waits behind their large describes), the drift
+# table and hostile input, the other clone_pool tests, and the rest.
+shards=(
+  '^(TestAccClonePool_callBudget|TestAccClonePool_refresh100)$'
+  '^(TestAccDrift|TestAccHostileInput)'
+  '^TestAccClonePool'
+)
 gotest() {
-  TF_ACC=1 go test -count=1 -json -timeout "${TEST_TIMEOUT:-80m}" -parallel "${TEST_PARALLEL:-12}" "$@" 2>&1
+  TF_ACC=1 go test -count=1 -json -timeout "${TEST_TIMEOUT:-80m}" -parallel "${TEST_PARALLEL:-4}" "$@" 2>&1
 }
 {
   if [ -n "${TEST_PACKAGES:-}" ]; then
     # shellcheck disable=SC2086
     gotest $TEST_PACKAGES
-  else
-    gotest -skip "$large" ./... &
-    rest=$!
-    gotest -run "$large" ./internal/provider/ &
-    big=$!
-    wait "$rest"
-    a=$?
-    wait "$big"
-    b=$?
-    exit $((a != 0 ? a : b))
+    exit
   fi
+  # Build every test binary once, so the shards do not each build them.
+  go test -count=1 -run '^$' ./... >/dev/null 2>&1 || true
+  pids=()
+  for i in "${!shards[@]}"; do
+    skip=()
+    ((i == 0)) || skip=(-skip "${shards[0]}")
+    gotest -run "${shards[i]}" "${skip[@]}" ./internal/provider/ &
+    pids+=($!)
+  done
+  all=$(IFS='|'; echo "${shards[*]}")
+  gotest -skip "$all" ./... &
+  pids+=($!)
+  status=0
+  for pid in "${pids[@]}"; do
+    wait "$pid" || status=$?
+  done
+  exit "$status"
 } | python3 scripts/test_report.py "$log"
 codes=("${PIPESTATUS[@]}")
 status=${codes[0]} report=${codes[1]}
