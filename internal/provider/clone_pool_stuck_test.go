@@ -36,7 +36,7 @@ resource "clone_sync_policy" "test" {
 }
 `, name+"-sync", world.MasterInstanceID)
 	cfg := strings.Replace(testAccClonePoolConfig(t, name, world, 1, "  sync_policy_id = clone_sync_policy.test.id"),
-		`create = "5m"`, `create = "45s"`, 1) + policy
+		`create = "5m"`, `create = "75s"`, 1) + policy
 
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },

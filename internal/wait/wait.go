@@ -43,7 +43,9 @@ func (e *TimeoutError) Error() string {
 
 func (e *TimeoutError) Unwrap() error { return e.Err }
 
-// For polls check until it reports done.
+// For polls check until it reports done. It returns a *TimeoutError when
+// ctx's deadline passes, between checks or during one (whatever error that
+// check then returns), and check's error otherwise.
 func For(ctx context.Context, opts Options, check Check) error {
 	interval := opts.Interval
 	if interval <= 0 {
@@ -56,6 +58,11 @@ func For(ctx context.Context, opts Options, check Check) error {
 	for {
 		done, status, err := check(ctx)
 		if err != nil {
+			// A deadline that ends during a check fails its AWS call; that
+			// is the wait running out, not the call failing.
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return &TimeoutError{LastStatus: last, Err: ctx.Err()}
+			}
 			return err
 		}
 		if status != last && opts.Progress != nil {

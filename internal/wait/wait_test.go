@@ -58,6 +58,32 @@ func TestFor(t *testing.T) {
 	}
 }
 
+// A deadline that passes during a check is a timeout, with the last status,
+// not the error the interrupted check returns; a check failing on its own
+// is that failure.
+func TestForDeadlineDuringACheck(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	calls := 0
+	err := For(ctx, Options{Interval: time.Millisecond}, func(ctx context.Context) (bool, string, error) {
+		calls++
+		if calls == 1 {
+			return false, "1/2 healthy", nil
+		}
+		<-ctx.Done()
+		return false, "", fmt.Errorf("describing target health: %w", ctx.Err())
+	})
+	var te *TimeoutError
+	if !errors.As(err, &te) || te.LastStatus != "1/2 healthy" {
+		t.Fatalf("err = %v, want a timeout with the last status", err)
+	}
+	boom := errors.New("AccessDenied")
+	err = For(context.Background(), Options{Interval: time.Millisecond}, func(context.Context) (bool, string, error) { return false, "", boom })
+	if !errors.Is(err, boom) || IsTimeout(err) {
+		t.Fatalf("err = %v, want the check's own error", err)
+	}
+}
+
 func TestNextBacksOffToCeiling(t *testing.T) {
 	pause := time.Second
 	var got []time.Duration
