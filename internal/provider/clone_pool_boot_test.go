@@ -28,6 +28,7 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/seed"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
+	"github.com/cloneserver/terraform-provider-clone/internal/testlock"
 )
 
 // testAccBootUserPart is the user's own part of the booted pool.
@@ -105,6 +106,9 @@ func TestAccClonePool_boot(t *testing.T) {
 	if acctest.Endpoint() == "" {
 		t.Skip("the boot test forwards the clone's AWS CLI calls to a test cloud endpoint; none is set (real AWS)")
 	}
+	// The master's user database is a bind-mounted copy of /etc/passwd,
+	// which another package's useradd would detach.
+	testlock.HostUsers(t, true)
 	name := acctest.RandomName(8)
 	world := acctest.World(t, "tf-acc-test-pool-boot")
 	cfg := testAccClonePoolConfig(t, name, world, 1, fmt.Sprintf(`

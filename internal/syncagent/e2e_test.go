@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/testlock"
 )
 
 type lockedBuffer struct {
@@ -121,6 +123,7 @@ func startMaster(t *testing.T) *e2eEnv {
 	}
 	e.user = fmt.Sprintf("csync%d", os.Getpid()%1000000)
 	home := filepath.Join(e.base, "home")
+	testlock.HostUsers(t, false)
 	run(t, "useradd", "-M", "-d", home, "-s", "/bin/sh", e.user)
 	t.Cleanup(func() {
 		var out []byte

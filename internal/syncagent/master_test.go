@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cloneserver/terraform-provider-clone/internal/testlock"
 )
 
 func TestParsePathsJSON(t *testing.T) {
@@ -156,6 +158,7 @@ func TestInstallKeyScript(t *testing.T) {
 	}
 	user := fmt.Sprintf("csinst%d", os.Getpid()%1000000)
 	home := filepath.Join(base, "home")
+	testlock.HostUsers(t, false)
 	run(t, "useradd", "-M", "-d", home, "-s", "/bin/sh", user)
 	t.Cleanup(func() { _ = exec.Command("userdel", user).Run() })
 	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
