@@ -184,6 +184,29 @@ func foreignProviders(files map[string]string) []string {
 	return out
 }
 
+// declaresClone tells whether a terraform block of files requires the
+// clone provider from cloneserver/clone.
+func declaresClone(files map[string]string) bool {
+	for name, src := range files {
+		f, diags := hclsyntax.ParseConfig([]byte(src), name, hcl.InitialPos)
+		if diags.HasErrors() {
+			continue
+		}
+		for _, tb := range f.Body.(*hclsyntax.Body).Blocks {
+			if tb.Type != "terraform" {
+				continue
+			}
+			for _, rp := range tb.Body.Blocks {
+				if a, ok := rp.Body.Attributes["clone"]; ok && rp.Type == "required_providers" &&
+					strings.Contains(string(a.Expr.Range().SliceBytes([]byte(src))), "cloneserver/clone") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // TestSnippets checks every configuration a reader can copy from README.md,
 // docs/ and examples/: `terraform fmt -check` on the text as shown, then
 // `terraform init` and `terraform validate` against the provider built by
@@ -232,7 +255,11 @@ func TestSnippets(t *testing.T) {
 				return
 			}
 			if foreign := foreignProviders(c.files); len(foreign) > 0 {
-				t.Logf("%s uses providers %v besides clone: checked with terraform fmt only", c.name, foreign)
+				// Still, pasted on its own it must find this provider.
+				if !declaresClone(c.files) {
+					t.Errorf("%s uses providers %v and clone, but declares no required_providers clone = { source = \"cloneserver/clone\" }: terraform init would look for hashicorp/clone", c.name, foreign)
+				}
+				t.Logf("%s uses providers %v besides clone: checked with terraform fmt and for its required_providers only", c.name, foreign)
 				return
 			}
 			cfgDir := filepath.Join(dir, "config")

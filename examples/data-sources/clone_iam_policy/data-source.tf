@@ -1,3 +1,22 @@
+terraform {
+  required_providers {
+    clone = {
+      source = "cloneserver/clone"
+    }
+    aws = {
+      source = "hashicorp/aws"
+    }
+  }
+}
+
+provider "clone" {
+  region = "eu-west-1"
+}
+
+provider "aws" {
+  region = "eu-west-1"
+}
+
 # The two IAM policies the provider needs, scoped to one pool and its sync
 # policy, attached with hashicorp/aws.
 data "clone_iam_policy" "web" {
