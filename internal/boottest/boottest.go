@@ -113,7 +113,7 @@ type Sandbox struct {
 	Name string
 	pid  int
 	cmd  *exec.Cmd
-	log  *lockedBuffer
+	log  *Buffer
 
 	mu    sync.Mutex
 	procs []*exec.Cmd
@@ -124,7 +124,7 @@ type Sandbox struct {
 // system; the sandbox is killed, with everything started in it, when t ends.
 func StartSandbox(t testing.TB, name, netns, setup string) *Sandbox {
 	t.Helper()
-	s := &Sandbox{Name: name, log: &lockedBuffer{}}
+	s := &Sandbox{Name: name, log: &Buffer{}}
 	script := "set -eu\n" + setup + "\necho \"sandbox-ready $$\"\nexec sleep infinity\n"
 	s.cmd = exec.Command("ip", "netns", "exec", netns, "unshare", "-m", "-u", "--propagation", "private", "bash", "-c", script)
 	s.cmd.Env = []string{"PATH=" + SystemPath, "HOME=/root", "LANG=C.UTF-8"}
@@ -255,28 +255,25 @@ func Stop(cmd *exec.Cmd) {
 // Log is what the sandbox's setup printed.
 func (s *Sandbox) Log() string { return s.log.String() }
 
-type lockedBuffer struct {
+// Buffer is a log safe for concurrent use: a command's output written while
+// the test reads it.
+type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+// String is what was written so far.
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-// NewLog returns a writer safe for concurrent use whose String is what was
-// written.
-func NewLog() interface {
-	io.Writer
-	String() string
-} {
-	return &lockedBuffer{}
-}
+// NewLog returns a Buffer.
+func NewLog() *Buffer { return &Buffer{} }

@@ -3,7 +3,6 @@
 package syncagent
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
@@ -15,30 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cloneserver/terraform-provider-clone/internal/boottest"
 	"github.com/cloneserver/terraform-provider-clone/internal/testlock"
 )
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // poll checks cond every 50ms until it holds (true) or timeout passes.
 func poll(timeout time.Duration, cond func() bool) bool {
@@ -100,7 +82,7 @@ func freePort(t *testing.T) int {
 type e2eEnv struct {
 	base, user, root string
 	port             int
-	sshdLog          *lockedBuffer
+	sshdLog          *boottest.Buffer
 }
 
 func startMaster(t *testing.T) *e2eEnv {
@@ -117,7 +99,7 @@ func startMaster(t *testing.T) *e2eEnv {
 		t.Skip("skipping: the end-to-end sync test must run as root (it adds a user and starts sshd)")
 	}
 
-	e := &e2eEnv{base: plainTempDir(t), sshdLog: &lockedBuffer{}}
+	e := &e2eEnv{base: plainTempDir(t), sshdLog: boottest.NewLog()}
 	if err := os.Chmod(e.base, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +366,7 @@ func TestAgentEndToEnd(t *testing.T) {
 		slow := p
 		slow.BandwidthLimitKbps = 16000
 		cmd := e.agent(t, slow, paths, keyFile)
-		var out lockedBuffer
+		var out boottest.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
