@@ -175,10 +175,10 @@ func TestIAMAction(t *testing.T) {
 
 func TestCallerOf(t *testing.T) {
 	for ua, want := range map[string]Caller{
-		"APN/1.0 HashiCorp/1.0 Terraform/1.11.4 (+https://www.terraform.io) terraform-provider-clone/test (+https://registry.terraform.io/providers/cloneserver/clone) aws-sdk-go-v2/1.39.6 ua/2.1 os/linux lang/go#1.25.8 md/GOOS#linux api/ec2#1.260.0": Provider,
-		"aws-cli/1.29.35 md/Botocore#1.31.35 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.2 md/pyimpl#CPython cfg/retry-mode#legacy botocore/1.31.35":                                                                                            CLI,
-		"aws-cli/2.22.0 md/awscrt#0.23.4 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#debian.12 md/prompt#off md/command#ssm.get-parameter":                              CLI,
-		"aws-sdk-go-v2/1.39.6 ua/2.1 os/linux lang/go#1.25.8 md/GOOS#linux api/ec2#1.260.0 m/E":                                                                                                                                                           Harness,
+		"APN/1.0 HashiCorp/1.0 Terraform/1.11.4 (+https://www.terraform.io) terraform-provider-clone/test (+https://github.com/cloneserver/terraform-provider-clone) aws-sdk-go-v2/1.39.6 ua/2.1 os/linux lang/go#1.25.8 md/GOOS#linux api/ec2#1.260.0": Provider,
+		"aws-cli/1.29.35 md/Botocore#1.31.35 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.2 md/pyimpl#CPython cfg/retry-mode#legacy botocore/1.31.35":                                                                                          CLI,
+		"aws-cli/2.22.0 md/awscrt#0.23.4 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#debian.12 md/prompt#off md/command#ssm.get-parameter":                            CLI,
+		"aws-sdk-go-v2/1.39.6 ua/2.1 os/linux lang/go#1.25.8 md/GOOS#linux api/ec2#1.260.0 m/E":                                                                                                                                                         Harness,
 		"": Harness,
 	} {
 		if got := CallerOf(ua); got != want {

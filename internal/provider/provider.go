@@ -250,6 +250,9 @@ func (m providerModel) anyUnknown() bool {
 
 func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsbase.Config, conns.Endpoints, map[string]string, diag.Diagnostics) {
 	var diags diag.Diagnostics
+	// aws-sdk-go-base prints CallerDocumentationURL after "Please see" when it
+	// finds no credentials. The provider is not on the Terraform Registry: it
+	// names the page that exists, the provider docs in the repository.
 	cfg := &awsbase.Config{
 		AccessKey:              m.AccessKey.ValueString(),
 		SecretKey:              m.SecretKey.ValueString(),
@@ -258,10 +261,10 @@ func (m providerModel) awsbaseConfig(ctx context.Context, version string) (*awsb
 		Region:                 m.Region.ValueString(),
 		MaxRetries:             25,
 		CallerName:             "Terraform Clone Provider",
-		CallerDocumentationURL: "https://registry.terraform.io/providers/cloneserver/clone",
+		CallerDocumentationURL: "the Authentication section of the provider documentation (docs/index.md of https://github.com/cloneserver/terraform-provider-clone)",
 		SkipCredsValidation:    m.SkipCredentialsValidation.ValueBool(),
 		UserAgent: awsbase.UserAgentProducts{
-			{Name: "terraform-provider-clone", Version: version, Comment: "+https://registry.terraform.io/providers/cloneserver/clone"},
+			{Name: "terraform-provider-clone", Version: version, Comment: "+https://github.com/cloneserver/terraform-provider-clone"},
 		},
 	}
 	if !m.MaxRetries.IsNull() {
