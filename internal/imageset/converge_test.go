@@ -667,3 +667,15 @@ func TestDeleteGoneImage(t *testing.T) {
 		})
 	}
 }
+
+func TestFindNewestByNameNotFound(t *testing.T) {
+	f := newFake(t)
+	_, err := FindNewestByName(testContext(t), f, "web-")
+	if !notfound.Is(err) {
+		t.Fatalf("FindNewestByName on no images: err = %v, want not found", err)
+	}
+	// The prefix quoted once, not followed by a glob star.
+	if want := `image whose name starts with "web-" not found`; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,7 +146,7 @@ func FindNewestByName(ctx context.Context, api API, prefix string) (Image, error
 		Filters: []ec2types.Filter{{Name: aws.String("name"), Values: []string{prefix + "*"}}},
 	})
 	if err != nil {
-		return Image{}, fmt.Errorf("describing images named %q*: %w", prefix, err)
+		return Image{}, fmt.Errorf("describing images whose name starts with %q: %w", prefix, err)
 	}
 	var images []Image
 	for _, img := range out.Images {
@@ -154,7 +155,7 @@ func FindNewestByName(ctx context.Context, api API, prefix string) (Image, error
 		}
 	}
 	if len(images) == 0 {
-		return Image{}, notfound.New("image named", fmt.Sprintf("%q*", prefix))
+		return Image{}, notfound.New("image whose name starts with", strconv.Quote(prefix))
 	}
 	sortNewestFirst(images)
 	return images[0], nil

@@ -89,13 +89,13 @@ func (d *CloneImageDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		err    error
 	)
 	if setID := data.SetID.ValueString(); setID != "" {
-		what = "image set " + setID
+		what = "in image set " + setID
 		var set imageset.Observed
 		set, err = imageset.Latest(ctx, d.client.EC2, setID)
 		newest = set.Current
 	} else {
 		prefix := data.NamePrefix.ValueString()
-		what = fmt.Sprintf("an image named %q*", prefix)
+		what = fmt.Sprintf("you own whose name starts with %q", prefix)
 		newest, err = imageset.FindNewestByName(ctx, d.client.EC2, prefix)
 	}
 	if err != nil && !notfound.Is(err) {
@@ -103,7 +103,7 @@ func (d *CloneImageDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		return
 	}
 	if newest.ID == "" {
-		resp.Diagnostics.AddError("No matching Clone Image", fmt.Sprintf("Found no available image for %s.", what))
+		resp.Diagnostics.AddError("No matching Clone Image", fmt.Sprintf("Found no available image %s.", what))
 		return
 	}
 	data.ID = types.StringValue(newest.ID)

@@ -64,13 +64,15 @@ data "clone_image" "by_prefix" {
 
 func TestAccCloneImageDataSource_noMatch(t *testing.T) {
 	acctest.SkipUnlessAcc(t)
+	prefix := acctest.RandomName(8)
 	resource.ParallelTest(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             acctest.CheckDestroy,
 		Steps: []resource.TestStep{{
-			Config:      fmt.Sprintf("data \"clone_image\" \"x\" {\n  name_prefix = %q\n}\n", acctest.RandomName(8)),
-			ExpectError: regexp.MustCompile(`No matching Clone Image`),
+			Config: fmt.Sprintf("data \"clone_image\" \"x\" {\n  name_prefix = %q\n}\n", prefix),
+			// The prefix quoted once, with no glob star after it.
+			ExpectError: regexp.MustCompile(`No matching Clone Image(?s:.*)Found no available image you own whose\s+name\s+starts\s+with\s+"` + regexp.QuoteMeta(prefix) + `"\.`),
 		}},
 	})
 }
