@@ -38,17 +38,18 @@ func (d *CloneImageDataSource) Metadata(_ context.Context, req datasource.Metada
 
 func (d *CloneImageDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The newest image of a `clone_image` set, or the newest image you own whose name starts with `name_prefix`.",
+		MarkdownDescription: "The newest image of a `clone_image` set, or the newest image you own whose name starts with `name_prefix`. " +
+			"No available image matching is an error (`No matching Clone Image`), so the data source fails on a cloud without such an image.",
 		Attributes: map[string]schema.Attribute{
 			"set_id": schema.StringAttribute{
 				Optional:            true,
 				Computed:            true,
-				MarkdownDescription: "Image set id (`clone_image.x.id`). Exactly one of `set_id` and `name_prefix`.",
+				MarkdownDescription: "Image set id (`clone_image.x.id`). Exactly one of `set_id` and `name_prefix`. Left out, it reports the set of the image found by `name_prefix` (empty when the image belongs to no set).",
 				Validators:          cloneImageDataSourceSetIDValidators(),
 			},
 			"name_prefix": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Match images you own whose name starts with this prefix.",
+				MarkdownDescription: "Match images you own whose name starts with this prefix. Exactly one of `set_id` and `name_prefix`.",
 				Validators:          cloneImageDataSourceNamePrefixValidators(),
 			},
 			"id":                 schema.StringAttribute{Computed: true, MarkdownDescription: "The image id."},

@@ -58,7 +58,7 @@ func cloneImageBakeAttributes() map[string]schema.Attribute {
 		},
 		"description": schema.StringAttribute{
 			Optional:            true,
-			MarkdownDescription: "Description of each new image.",
+			MarkdownDescription: "Description of each new image, up to 255 characters. Left out, the images have none.",
 			Validators:          cloneImageDescriptionValidators(),
 		},
 		"no_reboot": schema.BoolAttribute{
@@ -72,7 +72,7 @@ func cloneImageBakeAttributes() map[string]schema.Attribute {
 		"triggers": schema.MapAttribute{
 			ElementType:         types.StringType,
 			Optional:            true,
-			MarkdownDescription: "Arbitrary values; any change re-bakes the image in place (for example a release version or a content hash).",
+			MarkdownDescription: "Arbitrary values; any change re-bakes the image in place (for example a release version or a content hash). Left out, only a change of `source_instance_id` re-bakes.",
 		},
 		"retain_previous": schema.Int64Attribute{
 			Optional:            true,
@@ -89,7 +89,7 @@ func cloneImageTagsAttributes() map[string]schema.Attribute {
 		"tags": schema.MapAttribute{
 			ElementType:         types.StringType,
 			Optional:            true,
-			MarkdownDescription: "Tags for every image and snapshot of the set. Merged over the provider's `default_tags`.",
+			MarkdownDescription: "Tags for every image and snapshot of the set. Merged over the provider's `default_tags`; left out, only `default_tags`. " + tagsLimitsDescription,
 			Validators:          tagsValidators(),
 		},
 		"tags_all": schema.MapAttribute{

@@ -430,6 +430,14 @@ resource "clone_pool" "test" {
   instance_id = "i-0123456789abcdef0"
   env_file    = "etc/master.env"
 }`)), regexp.MustCompile(`(?s)env_file.*absolute path`)},
+		// Auto Scaling's quotas: 50 target groups and 50 classic load
+		// balancers a group.
+		{"51 target groups", base(sizes(1, 2, "target_group_arns = ["+repeatQuoted(51, func(i int) string {
+			return fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-%d/0123456789abcdef", i)
+		})+"]")), regexp.MustCompile(`(?s)target_group_arns.*set must contain at most 50 elements`)},
+		{"51 classic load balancers", base(sizes(1, 2, "classic_elb_names = ["+repeatQuoted(51, func(i int) string {
+			return fmt.Sprintf("elb-%d", i)
+		})+"]")), regexp.MustCompile(`(?s)classic_elb_names.*set must contain at most 50 elements`)},
 		{"invalid pool name", strings.Replace(base(sizes(1, 2, "")), `"web"`, `"web_1"`, 1), regexp.MustCompile(`(?s)name.*letters, digits and hyphens`)},
 	}
 	for _, tc := range cases {
@@ -792,4 +800,13 @@ func testAccCheckClonePoolDestroy(t *testing.T, world *seed.World) resource.Test
 		}
 		return acctest.CheckDestroy(s)
 	}
+}
+
+// repeatQuoted is n quoted values, comma-separated.
+func repeatQuoted(n int, value func(int) string) string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strconv.Quote(value(i))
+	}
+	return strings.Join(out, ", ")
 }

@@ -83,7 +83,8 @@ func clonePoolAttributes() map[string]schema.Attribute {
 				"parts (master address, disabled services, sync agent) and sends one gzip-compressed MIME multipart " +
 				"document, identical byte for byte for an identical configuration; without parts of its own it sends " +
 				"`user_data` as it is. EC2 allows 16,384 bytes of user data: the plan fails when `user_data` does not " +
-				"fit beside the pool's own parts. Do not pass a multipart document yourself.",
+				"fit beside the pool's own parts. Do not pass a multipart document yourself. Left out, the clones get only " +
+				"the pool's own parts (no user data at all without a `master` block or `sync_policy_id`).",
 		},
 		"min_size": schema.Int64Attribute{
 			Required:            true,
@@ -104,17 +105,21 @@ func clonePoolAttributes() map[string]schema.Attribute {
 			PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 		},
 		"target_group_arns": schema.SetAttribute{
-			ElementType:         types.StringType,
-			Optional:            true,
-			MarkdownDescription: "ALB/NLB target groups the pool is attached to. Attaching or detaching one is an in-place update. Left out, none.",
-			Validators: []validator.Set{setvalidator.ValueStringsAre(
+			ElementType: types.StringType,
+			Optional:    true,
+			MarkdownDescription: "ALB/NLB target groups the pool is attached to, at most 50 (Auto Scaling's limit of Elastic Load Balancing target groups " +
+				"per group, [Auto Scaling quotas](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-quotas.html)): more is a plan-time error. Attaching or detaching one is an in-place update. " +
+				"Left out, none.",
+			Validators: []validator.Set{setvalidator.SizeAtMost(maxPoolTargetGroups), setvalidator.ValueStringsAre(
 				stringvalidator.RegexMatches(targetGroupARNRegexp, "must be a target group ARN"))},
 		},
 		"classic_elb_names": schema.SetAttribute{
-			ElementType:         types.StringType,
-			Optional:            true,
-			MarkdownDescription: "Classic load balancers the pool is attached to, together with `target_group_arns` if you like. Left out, none. With any load balancer the group uses ELB health checks (`EC2` without one), with a 300-second grace period.",
-			Validators: []validator.Set{setvalidator.ValueStringsAre(
+			ElementType: types.StringType,
+			Optional:    true,
+			MarkdownDescription: "Classic load balancers the pool is attached to, together with `target_group_arns` if you like, at most 50 (Auto Scaling's " +
+				"limit of Classic Load Balancers per group, [Auto Scaling quotas](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-quotas.html)): more is a plan-time error. Left out, none. " +
+				"With any load balancer the group uses ELB health checks (`EC2` without one), with a 300-second grace period.",
+			Validators: []validator.Set{setvalidator.SizeAtMost(maxPoolClassicELBs), setvalidator.ValueStringsAre(
 				stringvalidator.RegexMatches(classicELBNameRegexp, "must be a classic load balancer name"))},
 		},
 		"wait_for_healthy": schema.BoolAttribute{
@@ -125,10 +130,11 @@ func clonePoolAttributes() map[string]schema.Attribute {
 				"load balancer (default `true`). On timeout the error names which clones are unhealthy where.",
 		},
 		"tags": schema.MapAttribute{
-			ElementType:         types.StringType,
-			Optional:            true,
-			MarkdownDescription: "Tags for the group (propagated to the clones), the launch template, the master target group, the write rule and the alarm. Merged over the provider's `default_tags`.",
-			Validators:          tagsValidators(),
+			ElementType: types.StringType,
+			Optional:    true,
+			MarkdownDescription: "Tags for the group (propagated to the clones), the launch template, the master target group, the write rule and the alarm. " +
+				"Merged over the provider's `default_tags`; left out, only `default_tags`. " + tagsLimitsDescription,
+			Validators: tagsValidators(),
 		},
 		"tags_all": schema.MapAttribute{
 			ElementType:         types.StringType,
@@ -174,7 +180,8 @@ func clonePoolAttributes() map[string]schema.Attribute {
 			Optional: true,
 			MarkdownDescription: "A `clone_sync_policy` (its `id`). Clones boot with its sync agent, and a launch lifecycle " +
 				"hook (`<name>-first-sync`, default result ABANDON) keeps a new clone out of service until its first " +
-				"sync from the master completed. Changing it creates a new launch template version.",
+				"sync from the master completed. Changing it creates a new launch template version. Left out, clones boot without a sync " +
+				"agent and the pool has no first-sync hook: a new clone enters service as soon as it is healthy, with the files its image holds.",
 			Validators: []validator.String{syncPolicyIDCheck},
 		},
 	}
@@ -183,14 +190,18 @@ func clonePoolAttributes() map[string]schema.Attribute {
 // clonePoolMasterBlock is the master block.
 func clonePoolMasterBlock() schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{
-		MarkdownDescription: "The master server the clones were made from.",
+		MarkdownDescription: "The master server the clones were made from. Left out, the pool has no master: no write " +
+			"rule, no env file, no services disabled on clones and no recovery alarm.",
 		// A single block may be left out, so none of its attributes can be
-		// Required: the framework would demand them of an absent block.
+		// Required: Terraform sends an absent single block as an object of
+		// null attributes, and the framework would demand them of it
+		// (terraform-plugin-framework issue 740). The block's validator
+		// requires instance_id of a block that is there.
 		Validators: []validator.Object{objectvalidator.AlsoRequires(path.MatchRelative().AtName("instance_id"))},
 		Attributes: map[string]schema.Attribute{
 			"instance_id": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "The master instance. Required in a `master` block.",
+				MarkdownDescription: "**Required in a `master` block** (listed as optional only because the block is): the master instance, such as `i-0123456789abcdef0`.",
 				Validators:          []validator.String{stringvalidator.RegexMatches(instanceIDRegexp, "must be an EC2 instance id such as i-0123456789abcdef0")},
 			},
 			"attach_to_load_balancers": schema.BoolAttribute{
@@ -204,7 +215,9 @@ func clonePoolMasterBlock() schema.SingleNestedBlock {
 				ElementType: types.StringType,
 				Optional:    true,
 				MarkdownDescription: "1 to 5 path patterns (such as `/upload/*`, at most 128 characters each: an ALB rule condition takes 5 values) " +
-					"routed to the master only, through a master-only target group and a rule on `listener_arn`. Needs `listener_arn`.",
+					"routed to the master only, through a master-only target group and a rule on `listener_arn`. Needs `listener_arn`. " +
+					"Left out (together with `listener_arn`), the pool creates no master target group and no listener rule: every request goes " +
+					"to the pool's load balancers as they are.",
 				Validators: []validator.List{
 					listvalidator.SizeBetween(1, 5),
 					listvalidator.UniqueValues(),
@@ -214,7 +227,7 @@ func clonePoolMasterBlock() schema.SingleNestedBlock {
 			},
 			"listener_arn": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "ALB listener that gets the write rule.",
+				MarkdownDescription: "ALB listener that gets the write rule; set it exactly when `write_paths` is set. Left out, no listener gets a rule.",
 				Validators: []validator.String{
 					stringvalidator.RegexMatches(listenerARNRegexp, "must be a load balancer listener ARN"),
 					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("write_paths")),
@@ -315,24 +328,30 @@ func clonePoolScalingBlock() schema.SingleNestedBlock {
 			"capacity moved by a policy or schedule is not a diff (state keeps the value Terraform last set), and an update " +
 			"sets desired capacity only when `desired_capacity` changes in the configuration. Without it, a configured " +
 			"`desired_capacity` that changed outside Terraform is a diff and the next apply restores it. The policy is named " +
-			"`<name>-cpu-target`, scheduled actions `<name>-schedule-<schedule name or index>`; destroy deletes them.",
+			"`<name>-cpu-target`, scheduled actions `<name>-schedule-<schedule name or index>`; destroy deletes them. Left out, " +
+			"the pool has no scaling policy and no scheduled action.",
 		Attributes: map[string]schema.Attribute{
 			"target_cpu_percent": schema.Float64Attribute{
-				Optional:            true,
-				MarkdownDescription: "Average CPU utilisation of the group a target tracking policy keeps, 1 to 100.",
-				Validators:          []validator.Float64{float64validator.Between(1, 100)},
+				Optional: true,
+				MarkdownDescription: "Average CPU utilisation of the group, in percent, that a target tracking policy keeps (the " +
+					"predefined metric `ASGAverageCPUUtilization`, [target tracking](https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html)): " +
+					"1 to 100, checked at plan time. Left out, no target tracking policy.",
+				Validators: []validator.Float64{float64validator.Between(1, 100)},
 			},
 		},
 		Blocks: map[string]schema.Block{
 			"schedule": schema.ListNestedBlock{
-				MarkdownDescription: "Up to 100 scheduled actions: at each `recurrence` the group's sizes are set. Each sets at least one size.",
-				Validators:          []validator.List{listvalidator.SizeAtMost(100)},
+				MarkdownDescription: "Up to 100 scheduled actions (Auto Scaling allows 125 a group, [Auto Scaling quotas](https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-quotas.html)): at each `recurrence` the " +
+					"group's sizes are set. Each sets at least one size. Left out, none.",
+				Validators: []validator.List{listvalidator.SizeAtMost(100)},
 				NestedObject: schema.NestedBlockObject{
 					Attributes: map[string]schema.Attribute{
 						"name": schema.StringAttribute{
 							Optional: true,
 							MarkdownDescription: "Short name; the scheduled action is `<pool>-schedule-<name>`. Without it the " +
-								"schedule's position names it, so reordering schedules renames them.",
+								"schedule's position names it, so reordering schedules renames them. 1 to 64 letters, digits and hyphens, not starting " +
+								"or ending with a hyphen, so that with the pool name (at most 64) the action name stays within the 255 characters of a " +
+								"[scheduled action name](https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutScheduledUpdateGroupAction.html).",
 							Validators: []validator.String{stringvalidator.RegexMatches(scheduleNameRegexp, "must be 1-64 letters, digits and hyphens")},
 						},
 						"recurrence": schema.StringAttribute{

@@ -15,6 +15,14 @@ import (
 // attributes, the names checked by the packages that own them, and the
 // checks across attributes ValidateConfig runs.
 
+// Auto Scaling's fixed quotas of load balancers one group may have attached:
+// 50 Elastic Load Balancing target groups and 50 Classic Load Balancers
+// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-quotas.html).
+const (
+	maxPoolTargetGroups = 50
+	maxPoolClassicELBs  = 50
+)
+
 var (
 	subnetIDRegexp       = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	securityGroupRegexp  = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)

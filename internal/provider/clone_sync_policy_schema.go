@@ -34,7 +34,15 @@ func (r *CloneSyncPolicyResource) Schema(ctx context.Context, _ resource.SchemaR
 			"instances tagged `clone:sync-policy = <name>`).",
 		Attributes: attributes,
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{
+				Create: true, Update: true, Delete: true,
+				CreateDescription: "How long the create may take: the SSM parameters and document, and with `install_on_master` " +
+					"the key's installation on the master (default `10m`).",
+				UpdateDescription: "How long an update may take: a key rotation or re-installation on the master and the " +
+					"\"sync now\" sent to the clones included (default `10m`).",
+				DeleteDescription: "How long the destroy may take: revoking the key on the master (with `install_on_master`) " +
+					"and deleting the SSM parameters and document (default `5m`).",
+			}),
 		},
 	}
 }
@@ -148,7 +156,8 @@ func syncPolicyKeyAttributes() map[string]schema.Attribute {
 		"rotate_key_trigger": schema.StringAttribute{
 			Optional: true,
 			MarkdownDescription: "Any change generates a new key pair in place: the master's line is replaced (with " +
-				"`install_on_master`), then the SSM parameter. Clones read the key on every run, so none is replaced.",
+				"`install_on_master`), then the SSM parameter. Clones read the key on every run, so none is replaced. Left out, " +
+				"the key pair changes only when `sync_root` moves.",
 		},
 		"kms_key_id": schema.StringAttribute{
 			Optional: true,
@@ -167,7 +176,7 @@ func syncPolicyTagsAttributes() map[string]schema.Attribute {
 		"tags": schema.MapAttribute{
 			ElementType:         types.StringType,
 			Optional:            true,
-			MarkdownDescription: "Tags for the SSM parameters and document. Merged over the provider's `default_tags`.",
+			MarkdownDescription: "Tags for the SSM parameters and document. Merged over the provider's `default_tags`; left out, only `default_tags`. " + tagsLimitsDescription,
 			Validators:          tagsValidators(),
 		},
 		"tags_all": schema.MapAttribute{

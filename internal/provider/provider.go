@@ -71,17 +71,17 @@ func (p *CloneProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"access_key": schema.StringAttribute{
 				Optional:            true,
 				Sensitive:           true,
-				MarkdownDescription: "Access key ID. Prefer environment variables or a profile.",
+				MarkdownDescription: "Access key ID. Prefer environment variables or a profile. Left out, the credentials come from `AWS_ACCESS_KEY_ID`, the profile, web identity, or the container or instance role, as for `hashicorp/aws`.",
 			},
 			"secret_key": schema.StringAttribute{
 				Optional:            true,
 				Sensitive:           true,
-				MarkdownDescription: "Secret access key. Prefer environment variables or a profile.",
+				MarkdownDescription: "Secret access key, set together with `access_key`. Prefer environment variables or a profile. Left out, as for `access_key`.",
 			},
 			"token": schema.StringAttribute{
 				Optional:            true,
 				Sensitive:           true,
-				MarkdownDescription: "Session token for temporary credentials.",
+				MarkdownDescription: "Session token for temporary credentials. Left out, `AWS_SESSION_TOKEN` or none.",
 			},
 			"shared_config_files": schema.ListAttribute{
 				ElementType:         types.StringType,

@@ -18,31 +18,32 @@ import (
 // providerAssumeRoleBlock is the assume_role block.
 func providerAssumeRoleBlock() schema.Block {
 	return schema.SingleNestedBlock{
-		MarkdownDescription: "Assume an IAM role before making any call.",
-		Validators:          []validator.Object{objectvalidator.AlsoRequires(path.MatchRelative().AtName("role_arn"))},
+		MarkdownDescription: "Assume an IAM role before making any call. Left out, the provider calls AWS with the credentials it found.",
+		// role_arn cannot be Required: see clonePoolMasterBlock.
+		Validators: []validator.Object{objectvalidator.AlsoRequires(path.MatchRelative().AtName("role_arn"))},
 		Attributes: map[string]schema.Attribute{
 			"role_arn": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "ARN of the role to assume. Required in the block.",
+				MarkdownDescription: "**Required in an `assume_role` block** (listed as optional only because the block is): ARN of the role to assume.",
 				Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
 			},
 			"session_name": sessionNameAttr(),
 			"external_id": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "External ID the role's trust policy requires.",
+				MarkdownDescription: "External ID the role's trust policy requires: 2 to 1224 characters. Left out, none is sent.",
 				Validators: []validator.String{
 					stringvalidator.LengthBetween(2, 1224),
 					stringvalidator.RegexMatches(externalIDRegexp, "must be letters, digits and _ + = , . @ : / -"),
 				},
 			},
-			"duration": sessionDurationAttr(),
-			"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+			"duration": sessionDurationAttr("15 minutes, the AWS SDK's default"),
+			"policy":   sessionPolicyAttr(),
 			"source_identity": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Source identity passed to the assumed role.",
+				MarkdownDescription: "Source identity passed to the assumed role. Left out, none.",
 				Validators:          []validator.String{stringvalidator.RegexMatches(sessionNameRegexp, "must be 2-64 letters, digits and _ + = , . @ -")},
 			},
-			"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Session tags."},
+			"tags": schema.MapAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Session tags. Left out, none."},
 		},
 	}
 }
@@ -61,23 +62,23 @@ func providerAssumeRoleWithWebIdentityBlock() schema.Block {
 		Attributes: map[string]schema.Attribute{
 			"role_arn": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "ARN of the role to assume. Required in the block.",
+				MarkdownDescription: "**Required in an `assume_role_with_web_identity` block** (listed as optional only because the block is): ARN of the role to assume.",
 				Validators:          []validator.String{stringvalidator.RegexMatches(roleARNRegexp, "must be an IAM role ARN")},
 			},
 			"session_name": sessionNameAttr(),
 			"web_identity_token": schema.StringAttribute{
 				Optional:            true,
 				Sensitive:           true,
-				MarkdownDescription: "The OIDC token itself. Conflicts with `web_identity_token_file`.",
+				MarkdownDescription: "The OIDC token itself. Set exactly one of `web_identity_token` and `web_identity_token_file`.",
 				Validators: []validator.String{stringvalidator.ConflictsWith(
 					path.MatchRelative().AtParent().AtName("web_identity_token_file"))},
 			},
 			"web_identity_token_file": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "File holding the OIDC token.",
+				MarkdownDescription: "File holding the OIDC token. Set exactly one of `web_identity_token` and `web_identity_token_file`.",
 			},
-			"duration": sessionDurationAttr(),
-			"policy":   schema.StringAttribute{Optional: true, MarkdownDescription: "Inline session policy (JSON) that narrows the role."},
+			"duration": sessionDurationAttr("what STS gives, 1 hour"),
+			"policy":   sessionPolicyAttr(),
 		},
 	}
 }
@@ -85,7 +86,8 @@ func providerAssumeRoleWithWebIdentityBlock() schema.Block {
 // providerEndpointsBlock is the endpoints block.
 func providerEndpointsBlock() schema.Block {
 	return schema.SingleNestedBlock{
-		MarkdownDescription: "Per-service endpoint overrides, for LocalStack, moto or VPC endpoints.",
+		MarkdownDescription: "Per-service endpoint overrides, for LocalStack, moto or VPC endpoints. Left out, every service " +
+			"uses `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`, else AWS's own endpoint.",
 		Attributes: map[string]schema.Attribute{
 			"autoscaling": endpointAttr("EC2 Auto Scaling"),
 			"cloudwatch":  endpointAttr("CloudWatch"),
@@ -101,12 +103,12 @@ func providerEndpointsBlock() schema.Block {
 // providerDefaultTagsBlock is the default_tags block.
 func providerDefaultTagsBlock() schema.Block {
 	return schema.SingleNestedBlock{
-		MarkdownDescription: "Tags applied to everything the provider creates; a resource's own `tags` win.",
+		MarkdownDescription: "Tags applied to everything the provider creates; a resource's own `tags` win. Left out, none.",
 		Attributes: map[string]schema.Attribute{
 			"tags": schema.MapAttribute{
 				ElementType:         types.StringType,
 				Optional:            true,
-				MarkdownDescription: "Tags.",
+				MarkdownDescription: "The tags. Left out, none. " + tagsLimitsDescription,
 				Validators:          tagsValidators(),
 			},
 		},
@@ -117,7 +119,7 @@ func providerDefaultTagsBlock() schema.Block {
 func endpointAttr(service string) schema.StringAttribute {
 	return schema.StringAttribute{
 		Optional:            true,
-		MarkdownDescription: fmt.Sprintf("Endpoint URL for %s. Overrides `AWS_ENDPOINT_URL_*` and `AWS_ENDPOINT_URL`.", service),
+		MarkdownDescription: fmt.Sprintf("Endpoint URL for %s. Overrides `AWS_ENDPOINT_URL_*` and `AWS_ENDPOINT_URL`; left out, those apply, else AWS's own endpoint.", service),
 		Validators:          []validator.String{stringvalidator.RegexMatches(urlRegexp, "must be an http(s) URL")},
 	}
 }
@@ -133,17 +135,26 @@ var (
 func sessionNameAttr() schema.StringAttribute {
 	return schema.StringAttribute{
 		Optional:            true,
-		MarkdownDescription: "Session name recorded in CloudTrail.",
+		MarkdownDescription: "Session name recorded in CloudTrail. Left out, the AWS SDK names the session after the current time.",
 		Validators:          []validator.String{stringvalidator.RegexMatches(sessionNameRegexp, "must be 2-64 letters, digits and _ + = , . @ -")},
 	}
 }
 
-// sessionDurationAttr is how long an assumed-role session lasts.
-func sessionDurationAttr() schema.StringAttribute {
+// sessionDurationAttr is how long an assumed-role session lasts; leftOut
+// says how long when it is left out.
+func sessionDurationAttr(leftOut string) schema.StringAttribute {
 	return schema.StringAttribute{
 		Optional:            true,
-		MarkdownDescription: "How long the assumed-role session lasts, as a Go duration (`1h`). 15m to 12h.",
+		MarkdownDescription: "How long the assumed-role session lasts, as a Go duration (`1h`). 15m to 12h. Left out, " + leftOut + ".",
 		Validators:          []validator.String{durationBetween(15*time.Minute, 12*time.Hour)},
+	}
+}
+
+// sessionPolicyAttr narrows an assumed role.
+func sessionPolicyAttr() schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		MarkdownDescription: "Inline session policy (JSON) that narrows the role. Left out, the session has the role's own permissions.",
 	}
 }
 

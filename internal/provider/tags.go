@@ -30,6 +30,13 @@ const (
 	maxTags        = 40
 )
 
+// tagsLimitsDescription states tagsValidators' rules for the docs of every
+// tags attribute.
+var tagsLimitsDescription = fmt.Sprintf("At most %d tags after the merge: AWS allows 50 a resource "+
+	"([tag restrictions](https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions)) and the "+
+	"provider keeps %d for its own `clone:*` tags. Keys of 1 to %d and values of up to %d characters, letters, digits, "+
+	"spaces and `_ . : / = + - @`; keys must not start with `aws:` or `clone:`.", maxTags, 50-maxTags, maxTagKeyLen, maxTagValueLen)
+
 // tagCharsRegexp is the character set ELBv2
 // (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Tag.html),
 // SSM (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_Tag.html)
