@@ -50,7 +50,8 @@ type snippetCase struct {
 
 // collectSnippets finds every configuration a reader can copy: the hcl,
 // terraform and tf code blocks of README.md and docs/**/*.md, and every
-// directory of examples/ holding .tf files.
+// directory of examples/ holding .tf files (a resource's import-by-*.tf
+// files each on their own, as the docs show them).
 func collectSnippets(t *testing.T, root string) []snippetCase {
 	t.Helper()
 	var cases []snippetCase
@@ -80,6 +81,12 @@ func collectSnippets(t *testing.T, root string) []snippetCase {
 		}
 		if strings.HasSuffix(p, ".tf") {
 			rel, _ := filepath.Rel(root, filepath.Dir(p))
+			if strings.HasPrefix(filepath.Base(p), "import-by-") {
+				// tfplugindocs shows a resource's import block example
+				// (import-by-string-id.tf) on its own, not with resource.tf:
+				// it is a configuration of its own.
+				rel = filepath.Join(rel, filepath.Base(p))
+			}
 			src, err := os.ReadFile(p)
 			if err != nil {
 				return err
