@@ -25,7 +25,7 @@ func templateChanged(plan, state *clonePoolResourceModel) bool {
 	for _, p := range [][2]attr.Value{
 		{plan.ImageID, state.ImageID}, {plan.InstanceType, state.InstanceType}, {plan.KeyName, state.KeyName},
 		{plan.IAMInstanceProfile, state.IAMInstanceProfile}, {plan.SecurityGroupIDs, state.SecurityGroupIDs},
-		{plan.UserData, state.UserData}, {plan.SyncPolicyID, state.SyncPolicyID},
+		{plan.UserData, state.UserData}, {plan.SyncPolicyID, state.SyncPolicyID}, {plan.SyncAgentSHA256, state.SyncAgentSHA256},
 	} {
 		if !p[0].Equal(p[1]) {
 			return true

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -845,6 +846,54 @@ func TestAccClonePool_syncPolicyChange(t *testing.T) {
 				Config: cfg("10m"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// TestAccClonePool_syncAgentSHA256 wires the pool's sync_agent_sha256 to
+// the policy's agent_sha256 and changes the policy's interval: one apply
+// updates the policy, then makes a new launch template version and rolls
+// every clone onto the new agent, and the next plan is empty (the test
+// framework's own check after each step). Without the wiring the same
+// change needs two applies (TestAccClonePool_syncPolicyChange).
+func TestAccClonePool_syncAgentSHA256(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-agenthash")
+	const desired = 2
+	cfg := func(interval string) string {
+		extra := testAccUserDataExtra(world) + "  sync_agent_sha256 = clone_sync_policy.test.agent_sha256\n"
+		return testAccClonePoolConfig(t, name, world, desired, extra) + testAccSyncPolicyConfig(name, world, interval)
+	}
+
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("5m"),
+				Check:  testAccCheckClonesUserData(t, name, world, 5*time.Minute),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.CompareValuePairs("clone_pool.test", tfjsonpath.New("sync_agent_sha256"),
+						"clone_sync_policy.test", tfjsonpath.New("agent_sha256"), compare.ValuesSame()),
+				},
+			},
+			{
+				Config: cfg("10m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("clone_sync_policy.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue("clone_pool.test", tfjsonpath.New("launch_template_version")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonesUserData(t, name, world, 10*time.Minute),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(2)),
+					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("outdated_instance_ids"), knownvalue.ListSizeExact(0)),
 				},
 			},
 		},
