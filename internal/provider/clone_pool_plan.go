@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
@@ -25,11 +26,14 @@ func templateChanged(plan, state *clonePoolResourceModel) bool {
 	for _, p := range [][2]attr.Value{
 		{plan.ImageID, state.ImageID}, {plan.InstanceType, state.InstanceType}, {plan.KeyName, state.KeyName},
 		{plan.IAMInstanceProfile, state.IAMInstanceProfile}, {plan.SecurityGroupIDs, state.SecurityGroupIDs},
-		{plan.UserData, state.UserData}, {plan.SyncPolicyID, state.SyncPolicyID}, {plan.SyncAgentSHA256, state.SyncAgentSHA256},
+		{plan.UserData, state.UserData}, {plan.SyncPolicyID, state.SyncPolicyID},
 	} {
 		if !p[0].Equal(p[1]) {
 			return true
 		}
+	}
+	if syncAgentHashChanged(plan.SyncAgentSHA256, state.SyncAgentSHA256) {
+		return true
 	}
 	pm, om := plan.master(), state.master()
 	if (pm == nil) != (om == nil) {
@@ -39,6 +43,17 @@ func templateChanged(plan, state *clonePoolResourceModel) bool {
 		return false
 	}
 	return !pm.InstanceID.Equal(om.InstanceID) || !pm.EnvFile.Equal(om.EnvFile) || !pm.DisableServices.Equal(om.DisableServices)
+}
+
+// syncAgentHashChanged tells whether sync_agent_sha256 says the agent
+// changes: it is unknown (its policy changes in this plan) or differs from
+// the hash the pool last had. Setting it where it was null, or removing it,
+// changes no agent.
+func syncAgentHashChanged(plan, state types.String) bool {
+	if plan.IsUnknown() {
+		return true
+	}
+	return !plan.IsNull() && !state.IsNull() && !plan.Equal(state)
 }
 
 // privateSyncAgent is the private state key under which Read records the

@@ -502,6 +502,12 @@ func TestTemplateChanged(t *testing.T) {
 		{"sync agent hash unknown (its policy changes in this plan)", func(p, s *clonePoolResourceModel) {
 			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringUnknown(), types.StringValue(strings.Repeat("a", 64))
 		}, true},
+		{"sync agent hash set where it was null", func(p, s *clonePoolResourceModel) {
+			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringValue(strings.Repeat("a", 64)), types.StringNull()
+		}, false},
+		{"sync agent hash removed", func(p, s *clonePoolResourceModel) {
+			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringNull(), types.StringValue(strings.Repeat("a", 64))
+		}, false},
 		{"sync agent hash the same", func(p, s *clonePoolResourceModel) {
 			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringValue(strings.Repeat("a", 64)), types.StringValue(strings.Repeat("a", 64))
 		}, false},

@@ -184,7 +184,7 @@ func clonePoolAttributes() map[string]schema.Attribute {
 				"plans a new launch template version in the same plan, and one `terraform apply` updates the policy and " +
 				"rolls the clones onto the new agent. Left out, the pool notices the changed agent only on the next plan " +
 				"after the policy's apply, so such a change takes two applies. A 64-character lowercase hex string; only " +
-				"with `sync_policy_id`. Changing `paths` does not change the agent.",
+				"with `sync_policy_id`. Adding or removing it rolls nothing; changing `paths` does not change the agent.",
 			Validators: []validator.String{
 				stringvalidator.RegexMatches(sha256HexRegexp, "must be a hex SHA-256 such as clone_sync_policy.web.agent_sha256"),
 				stringvalidator.AlsoRequires(path.MatchRoot("sync_policy_id")),
