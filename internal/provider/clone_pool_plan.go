@@ -66,6 +66,32 @@ const privateSyncAgent = "sync_agent"
 type syncAgentSeen struct {
 	TemplateVersion int64  `json:"template_version"`
 	SHA256          string `json:"sha256"`
+	// HookMissing says the group lacked its first-sync hook
+	// (pool.Snapshot.SyncHookMissing): the plan is an update that puts it
+	// back.
+	HookMissing bool `json:"hook_missing,omitempty"`
+}
+
+// syncHookMissing tells whether the last Read found the group without the
+// first-sync hook its clones need.
+func syncHookMissing(ctx context.Context, p privateGetter) bool {
+	var seen syncAgentSeen
+	raw, diags := p.GetKey(ctx, privateSyncAgent)
+	return !diags.HasError() && len(raw) > 0 && json.Unmarshal(raw, &seen) == nil && seen.HookMissing
+}
+
+// syncHookPutBack records that the update put the first-sync hook back.
+func syncHookPutBack(ctx context.Context, p interface {
+	privateGetter
+	privateSetter
+}) diag.Diagnostics {
+	var seen syncAgentSeen
+	raw, diags := p.GetKey(ctx, privateSyncAgent)
+	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &seen) != nil || !seen.HookMissing {
+		return diags
+	}
+	seen.HookMissing = false
+	return setSyncAgentSeen(ctx, p, &seen)
 }
 
 func newSyncAgentSeen(version int64, part string) *syncAgentSeen {

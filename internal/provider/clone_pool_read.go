@@ -35,6 +35,10 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel,
 	if t := snap.Template; t != nil {
 		m.flattenTemplate(*t, snap.UserData)
 		agent = newSyncAgentSeen(t.Version, snap.UserData.SyncAgent)
+		if agent.HookMissing = snap.SyncHookMissing; agent.HookMissing {
+			warnDrift(ctx, diags, name, "lifecycle hook "+pool.FirstSyncHookName(pool.NamesFor(name).Group)+" of the Auto Scaling group no longer exists",
+				"Its clones run the sync agent, and without the hook a clone launched now serves before its first sync. The next apply puts it back.")
+		}
 	} else {
 		warnDrift(ctx, diags, name, "launch template "+m.LaunchTemplateID.ValueString()+" no longer exists", "The next apply creates a new one.")
 		m.LaunchTemplateID, m.LaunchTemplateVersion = types.StringNull(), types.Int64Null()

@@ -158,6 +158,10 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 
 	r.planTemplateVersion(ctx, req.Private, &plan, state, &resp.Diagnostics)
 	planComputedFromState(&plan, state)
+	if syncHookMissing(ctx, req.Private) && !plan.SyncPolicyID.IsNull() {
+		// Only the apply can put the hook back: plan an update.
+		plan.HealthyCount = types.Int64Unknown()
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 }
 
@@ -234,7 +238,7 @@ func (r *ClonePoolResource) Create(ctx context.Context, req resource.CreateReque
 	defer cancel()
 
 	plan.ID = types.StringValue(name)
-	obs, err := r.converge(ctx, &plan, nil, nil)
+	obs, err := r.converge(ctx, &plan, nil, nil, false)
 	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, obs.Registrations)...)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Creating Clone Pool (%s)", name), err.Error())
@@ -289,7 +293,7 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_pool", name)
 	defer cancel()
 
-	obs, err := r.converge(ctx, &plan, &state, regs)
+	obs, err := r.converge(ctx, &plan, &state, regs, syncHookMissing(ctx, req.Private))
 	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, obs.Registrations)...)
 	var failed *pool.RolloutError
 	switch {
@@ -313,6 +317,7 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 		return
 	}
+	resp.Diagnostics.Append(syncHookPutBack(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
