@@ -227,7 +227,7 @@ func TestSnippets(t *testing.T) {
 	cliConfig := filepath.Join(home, "terraform.rc")
 	// Only the mirror: a configuration needing any other provider, or
 	// hashicorp/clone because it names no source, fails at init.
-	rc := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"registry.terraform.io/cloneserver/clone\"]\n  }\n}\n", mirror)
+	rc := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"%s/cloneserver/clone\"]\n  }\n}\n", mirror, providerHost())
 	if err := os.WriteFile(cliConfig, []byte(rc), 0o644); err != nil {
 		t.Fatal(err)
 	}
