@@ -87,7 +87,8 @@ stop_cloud() {
 # keep_cloud_on_failure says, when the script fails after the emulator runs,
 # that it keeps running and how to go on.
 keep_cloud_on_failure() {
-  trap 'rc=$?; if ((rc)); then say "The emulator keeps running with what was built so far: fix the error above and run \`make $1\` again, or \`make demo-destroy\` to tear it down."; fi' EXIT
+  failed_target=$1
+  trap 'rc=$?; if ((rc)); then say "The emulator keeps running with what was built so far: fix the error above and run \`make $failed_target\` again, or \`make demo-destroy\` to tear it down."; fi' EXIT
 }
 
 seed_cmd() { "$cache/bin/seed" -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo "$@"; }
@@ -105,8 +106,14 @@ provider_installation {
 CFG
 }
 
+# seed creates the single-server system, or finds the one an earlier run
+# seeded (cmd/seed reuses it by name).
 seed() {
-  step "seeding the existing single-server system: VPC, master web server, ALB, classic ELB"
+  if demo_applied; then
+    step "the existing single-server system the first run seeded (reused): VPC, master web server, ALB, classic ELB"
+  else
+    step "seeding the existing single-server system: VPC, master web server, ALB, classic ELB"
+  fi
   mkdir -p "$work"
   seed_cmd -tfvars "$work/seed.auto.tfvars" > "$work/seed.json"
   cat "$work/seed.json"
