@@ -4,7 +4,7 @@
 #                             provider, terraform apply examples/demo, print what was built;
 #                             run again, it keeps the release a rollout put in place
 #   scripts/demo.sh rollout   re-bake the image (a new release) and roll the pool onto it
-#   scripts/demo.sh destroy   terraform destroy, then stop the emulator this demo started
+#   scripts/demo.sh destroy   terraform destroy, then stop the emulator (the one recorded in the cache)
 # Everything lives in .cache/ (ignored; CLONE_DEMO_CACHE names another directory):
 # the provider binary, a dev_overrides CLI config, the emulator's pid file and
 # log, the working directory with its state and the release in force
