@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the Clone Server pattern end to end on the local emulator:
-#   scripts/demo.sh apply     start moto, seed the single-server system, build the
+#   scripts/demo.sh apply     start moto (or reuse the one running), seed the single-server system, build the
 #                             provider, terraform apply examples/demo, print what was built;
 #                             run again, it keeps the release a rollout put in place
 #   scripts/demo.sh rollout   re-bake the image (a new release) and roll the pool onto it
