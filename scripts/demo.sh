@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Runs the Clone Server pattern end to end on the local emulator:
-#   scripts/demo.sh apply     start moto, seed the single-server system, build the
+#   scripts/demo.sh apply     start moto (or reuse the one running), seed the single-server system, build the
 #                             provider, terraform apply examples/demo, print what was built;
 #                             run again, it keeps the release a rollout put in place
 #   scripts/demo.sh rollout   re-bake the image (a new release) and roll the pool onto it
-#   scripts/demo.sh destroy   terraform destroy, then stop the emulator this demo started
-# Everything lives in .cache/ (ignored): the provider binary, a dev_overrides CLI
-# config, the working directory with its state and the release in force
+#   scripts/demo.sh destroy   terraform destroy, then stop the emulator (the one recorded in the cache)
+# Everything lives in .cache/ (ignored; CLONE_DEMO_CACHE names another directory):
+# the provider binary, a dev_overrides CLI config, the emulator's pid file and
+# log, the working directory with its state and the release in force
 # (release.auto.tfvars). Nothing is written to $HOME.
+# Colour (terraform's, and bold headings) only when stdout is a terminal and
+# NO_COLOR is unset or empty (https://no-color.org); otherwise terraform runs
+# with -no-color, as it colours even a pipe.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$PWD
-cache=$root/.cache
+cache=${CLONE_DEMO_CACHE:-$root/.cache}
 work=$cache/demo
 state=$work/terraform.tfstate
 release_file=$work/release.auto.tfvars
@@ -25,7 +29,19 @@ export AWS_REGION=${AWS_REGION:-us-east-1}
 export TF_CLI_CONFIG_FILE=$cache/demo.tfrc
 export TF_IN_AUTOMATION=1
 
-step() { printf '\n==> %s\n' "$*"; }
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+  color=1 no_color=''
+else
+  color='' no_color=-no-color
+fi
+
+step() {
+  if [[ -n "$color" ]]; then
+    printf '\n\033[1m==> %s\033[0m\n' "$*"
+  else
+    printf '\n==> %s\n' "$*"
+  fi
+}
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -51,11 +67,28 @@ for r in json.load(open(sys.argv[1])).get("resources", []):
 PY
 }
 
+# start_cloud starts the emulator, or reuses the one running; cloudemu says
+# which, with its address and pid.
 start_cloud() {
-  step "starting the local AWS emulator (moto) on 127.0.0.1"
-  endpoint=$("$cache/bin/cloudemu" start -cache "$cache")
-  export AWS_ENDPOINT_URL=$endpoint
-  echo "emulator: $endpoint"
+  if cloud_running; then
+    step "the local AWS emulator (moto)"
+  else
+    step "starting the local AWS emulator (moto) on 127.0.0.1"
+  fi
+  AWS_ENDPOINT_URL=$("$cache/bin/cloudemu" start -cache "$cache")
+  export AWS_ENDPOINT_URL
+}
+
+stop_cloud() {
+  step "stopping the emulator"
+  "$cache/bin/cloudemu" stop -cache "$cache"
+}
+
+# keep_cloud_on_failure says, when the script fails after the emulator runs,
+# that it keeps running and how to go on.
+keep_cloud_on_failure() {
+  failed_target=$1
+  trap 'rc=$?; if ((rc)); then say "The emulator keeps running with what was built so far: fix the error above and run \`make $failed_target\` again, or \`make demo-destroy\` to tear it down."; fi' EXIT
 }
 
 seed_cmd() { "$cache/bin/seed" -endpoint "$AWS_ENDPOINT_URL" -region "$AWS_REGION" -name clone-demo "$@"; }
@@ -73,8 +106,14 @@ provider_installation {
 CFG
 }
 
+# seed creates the single-server system, or finds the one an earlier run
+# seeded (cmd/seed reuses it by name).
 seed() {
-  step "seeding the existing single-server system: VPC, master web server, ALB, classic ELB"
+  if demo_applied; then
+    step "the existing single-server system the first run seeded (reused): VPC, master web server, ALB, classic ELB"
+  else
+    step "seeding the existing single-server system: VPC, master web server, ALB, classic ELB"
+  fi
   mkdir -p "$work"
   seed_cmd -tfvars "$work/seed.auto.tfvars" > "$work/seed.json"
   cat "$work/seed.json"
@@ -89,7 +128,13 @@ sync_config() {
 # plain `terraform plan` in .cache/demo keeps it.
 set_release() { printf 'release = "%s"\n' "$1" > "$release_file"; }
 
-tf() { "$tf" -chdir="$work" "$@"; }
+# tf runs a terraform command (apply, plan, destroy) in the working directory,
+# with -no-color unless colour is on.
+tf() {
+  local command=$1
+  shift
+  "$tf" -chdir="$work" "$command" ${no_color:+"$no_color"} "$@"
+}
 
 # progress keeps the apply's own lines and the provider's INFO progress
 # messages, without log fields and colours.
@@ -130,6 +175,7 @@ apply)
     release=${RELEASE:-v1}
   fi
   start_cloud
+  keep_cloud_on_failure demo
   build_provider
   seed
   sync_config
@@ -138,7 +184,16 @@ apply)
   tf apply -auto-approve -input=false
   show
   step "a second plan must show no changes"
-  tf plan -input=false -detailed-exitcode && echo "No changes: the demo converged."
+  plan=0
+  tf plan -input=false -detailed-exitcode || plan=$?
+  case $plan in
+  0) echo "No changes: the demo converged." ;;
+  2)
+    say "The second plan shows changes (above): the demo did not converge."
+    exit 1
+    ;;
+  *) exit "$plan" ;;
+  esac
   ;;
 rollout)
   tools
@@ -151,15 +206,16 @@ rollout)
     say "Run \`make demo\` first: it starts a fresh demo."
     exit 1
   fi
-  start_cloud
-  build_provider
-  sync_config
   from=$(current_release)
   release=${RELEASE:-v2-$(date +%H%M%S)}
-  if [[ "$release" == "$from" ]]; then
+  if [[ "$release" == "${from:-v1}" ]]; then
     say "Release $release is already in place: nothing to roll out (RELEASE=… names another)."
     exit 1
   fi
+  start_cloud
+  keep_cloud_on_failure demo-rollout
+  build_provider
+  sync_config
   step "before: every load balancer target and its image"
   seed_cmd -health
   step "re-baking the image (release ${from:-v1} → $release) and rolling the pool onto it, one clone at a time, surge first"
@@ -171,14 +227,15 @@ destroy)
   tools
   if cloud_running; then
     if demo_applied; then
-      start_cloud # the running one: its endpoint
+      start_cloud # reuses the running one, for its endpoint
       build_provider
       sync_config
       step "terraform destroy"
       tf destroy -auto-approve -input=false || say "terraform destroy failed (above); the emulator is stopped anyway, which discards everything in it."
+    else
+      say "No demo is applied in the running emulator: only stopping it."
     fi
-    step "stopping the emulator"
-    "$cache/bin/cloudemu" stop -cache "$cache"
+    stop_cloud
   elif demo_applied; then
     say "The emulator that held the demo is gone, and everything in it: removing the demo's stale state."
   else

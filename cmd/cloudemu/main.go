@@ -6,6 +6,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -26,13 +28,16 @@ func main() {
 	cache := flags.String("cache", ".cache", "cache directory holding emulator.pid, emulator.log and an optional moto venv")
 	_ = flags.Parse(os.Args[2:])
 
-	if err := run(verb, *port, *cache); err != nil {
+	if err := run(verb, *port, *cache, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "cloudemu "+verb+":", err)
 		os.Exit(1)
 	}
 }
 
-func run(verb string, port int, cache string) error {
+// run carries out verb. start prints the endpoint on stdout (for scripts) and
+// on stderr whether it started the emulator or reuses the one running; stop
+// says on stderr what it stopped, if anything.
+func run(verb string, port int, cache string, stdout, stderr io.Writer) error {
 	pidFile := filepath.Join(cache, "emulator.pid")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -46,37 +51,59 @@ func run(verb string, port int, cache string) error {
 		// A running emulator is reused: it must be the kind asked for.
 		_, cfgErr := emulator.Config(ctx, s.Endpoint)
 		if running, want := cfgErr == nil, emulator.StrictFromEnv(); running != want {
-			return fmt.Errorf("the emulator already running at %s has the strict layer %s, but %s=%q asks for it %s: run `make demo-destroy` first",
-				s.Endpoint, onOff(running), emulator.EnvStrict, os.Getenv(emulator.EnvStrict), onOff(want))
+			return fmt.Errorf("the emulator already running on %s (pid %d) has the strict layer %s, but %s=%q asks for it %s: run `make demo-destroy` first",
+				hostPort(s.Endpoint), s.Pid(), onOff(running), emulator.EnvStrict, os.Getenv(emulator.EnvStrict), onOff(want))
 		}
-		fmt.Println(s.Endpoint)
+		if s.Reused {
+			fmt.Fprintf(stderr, "reusing the emulator on %s (pid %d)\n", hostPort(s.Endpoint), s.Pid())
+		} else {
+			fmt.Fprintf(stderr, "started the emulator on %s (pid %d); its log: %s\n",
+				hostPort(s.Endpoint), s.Pid(), filepath.Join(cache, "emulator.log"))
+		}
+		fmt.Fprintln(stdout, s.Endpoint)
 	case "stop":
-		return emulator.StopDetached(pidFile)
+		s, err := emulator.StopDetached(pidFile)
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			fmt.Fprintf(stderr, "no emulator is running (none recorded in %s): nothing to stop\n", pidFile)
+		} else {
+			fmt.Fprintf(stderr, "stopped the emulator on %s (pid %d)\n", hostPort(s.Endpoint), s.Pid())
+		}
 	case "status":
 		endpoint, err := emulator.Status(ctx, pidFile)
 		if err != nil {
 			return err
 		}
-		fmt.Println(endpoint)
+		fmt.Fprintln(stdout, endpoint)
 	case "strict":
 		endpoint, err := emulator.Status(ctx, pidFile)
 		if err != nil {
 			return err
 		}
-		return reportStrict(ctx, endpoint)
+		return reportStrict(ctx, stdout, endpoint)
 	default:
 		return fmt.Errorf("unknown command %q; %s", verb, usage)
 	}
 	return nil
 }
 
+// hostPort turns http://127.0.0.1:4566 into 127.0.0.1:4566.
+func hostPort(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return endpoint
+}
+
 // reportStrict prints whether the strict layer is on and what it saw, and
 // fails when a clone was terminated while a load balancer still routed to
 // it or drained it.
-func reportStrict(ctx context.Context, endpoint string) error {
+func reportStrict(ctx context.Context, stdout io.Writer, endpoint string) error {
 	cfg, cfgErr := emulator.Config(ctx, endpoint)
 	if strictOn := cfgErr == nil; !strictOn {
-		fmt.Println("strict layer: off (the emulator was started with CLONE_EMULATOR_STRICT=off): it is plain, lenient moto")
+		fmt.Fprintln(stdout, "strict layer: off (the emulator was started with CLONE_EMULATOR_STRICT=off): it is plain, lenient moto")
 		return nil
 	}
 	events, err := emulator.Events(ctx, endpoint)
@@ -88,10 +115,10 @@ func reportStrict(ctx context.Context, endpoint string) error {
 		count[e.Kind]++
 	}
 	violations := emulator.Violations(events)
-	fmt.Printf("strict layer: on, AWS timing × %g; %d launches, %d hook completions, %d deregistrations, %d terminations; %d terminated while still serving\n",
+	fmt.Fprintf(stdout, "strict layer: on, AWS timing × %g; %d launches, %d hook completions, %d deregistrations, %d terminations; %d terminated while still serving\n",
 		cfg.TimeScale, count["launch"], count["lifecycle_action"], count["deregister"], count["terminate"], len(violations))
 	for _, v := range violations {
-		fmt.Println("  " + v)
+		fmt.Fprintln(stdout, "  "+v)
 	}
 	if len(violations) > 0 {
 		return fmt.Errorf("%d instances were terminated while a load balancer still routed to them or drained them", len(violations))

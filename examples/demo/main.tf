@@ -57,17 +57,19 @@ resource "clone_sync_policy" "web" {
 # Step 3: three clones beside the master behind the ALB and the classic ELB;
 # uploads go to the master, the master's database stays off the clones.
 resource "clone_pool" "web" {
-  name               = "clone-demo-web"
-  image_id           = clone_image.web.image_id
-  instance_type      = "t3.micro"
-  subnet_ids         = var.subnet_ids
-  security_group_ids = [var.security_group_id]
-  min_size           = 2
-  max_size           = 6
-  desired_capacity   = 3
-  target_group_arns  = [var.target_group_arn]
-  classic_elb_names  = [var.classic_elb_name]
-  sync_policy_id     = clone_sync_policy.web.id
+  name                 = "clone-demo-web"
+  image_id             = clone_image.web.image_id
+  instance_type        = "t3.micro"
+  subnet_ids           = var.subnet_ids
+  security_group_ids   = [var.security_group_id]
+  min_size             = 2
+  max_size             = 6
+  desired_capacity     = 3
+  target_group_arns    = [var.target_group_arn]
+  classic_elb_names    = [var.classic_elb_name]
+  iam_instance_profile = var.clone_instance_profile # the clone policy: the agent reads SSM, completes the first-sync hook
+  sync_policy_id       = clone_sync_policy.web.id
+  sync_agent_sha256    = clone_sync_policy.web.agent_sha256 # a changed agent rolls the pool in the same apply
 
   master {
     instance_id              = var.master_instance_id

@@ -33,6 +33,11 @@ variable "classic_elb_name" {
   type = string
 }
 
+variable "clone_instance_profile" {
+  description = "The clones' instance profile, whose role holds the clone policy (seeded)."
+  type        = string
+}
+
 variable "release" {
   description = "Bump to re-bake the image and roll the pool onto it."
   type        = string

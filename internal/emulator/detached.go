@@ -30,7 +30,7 @@ func StartDetached(ctx context.Context, o Options, pidFile string) (*Server, err
 		if o.Port != 0 && rec.port() != o.Port {
 			return nil, fmt.Errorf("moto_server (pid %d from %s) already runs at %s, not on port %d: stop it first", rec.pid, pidFile, rec.endpoint, o.Port)
 		}
-		return &Server{Endpoint: rec.endpoint, pid: rec.pid, pidFile: pidFile}, nil
+		return &Server{Endpoint: rec.endpoint, Reused: true, pid: rec.pid, pidFile: pidFile}, nil
 	}
 
 	bin, err := Locate(o.CacheDir)
@@ -59,33 +59,36 @@ func StartDetached(ctx context.Context, o Options, pidFile string) (*Server, err
 }
 
 // StopDetached stops the server recorded in pidFile: only that pid, and only
-// if its command line shows moto_server. A missing pid file or an exited
-// server is not an error.
-func StopDetached(pidFile string) error {
+// if its command line shows moto_server. It returns the server it stopped, or
+// nil when none was running: a missing pid file or an exited server is not an
+// error (the stale pid file is removed).
+func StopDetached(pidFile string) (*Server, error) {
 	rec, err := readPidFile(pidFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var stopped *Server
 	if running(rec.pid) {
 		cmdline, err := commandLine(rec.pid)
 		if err != nil {
-			return fmt.Errorf("checking pid %d from %s: %w", rec.pid, pidFile, err)
+			return nil, fmt.Errorf("checking pid %d from %s: %w", rec.pid, pidFile, err)
 		}
 		if cmdline != "" && !strings.Contains(cmdline, "moto_server") {
 			_ = os.Remove(pidFile)
-			return fmt.Errorf("pid %d from %s is not moto_server but %q: not killed; stale pid file removed", rec.pid, pidFile, cmdline)
+			return nil, fmt.Errorf("pid %d from %s is not moto_server but %q: not killed; stale pid file removed", rec.pid, pidFile, cmdline)
 		}
 		if err := stopPid(rec.pid); err != nil {
-			return err
+			return nil, err
 		}
+		stopped = &Server{Endpoint: rec.endpoint, pid: rec.pid}
 	}
 	if err := os.Remove(pidFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return stopped, err
 	}
-	return nil
+	return stopped, nil
 }
 
 // Status returns the endpoint of the server recorded in pidFile if it is

@@ -50,6 +50,9 @@ type Options struct {
 
 type Server struct {
 	Endpoint string
+	// Reused is true when StartDetached found this server already running
+	// (recorded in its pid file) instead of starting it.
+	Reused bool
 
 	pid     int
 	pidFile string
@@ -80,7 +83,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		if s.pidFile != "" {
-			s.stopErr = StopDetached(s.pidFile)
+			_, s.stopErr = StopDetached(s.pidFile)
 			s.reap()
 			return
 		}
@@ -88,6 +91,9 @@ func (s *Server) Stop() error {
 	})
 	return s.stopErr
 }
+
+// Pid is moto_server's process id.
+func (s *Server) Pid() int { return s.pid }
 
 func (s *Server) stopGroup() error {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {

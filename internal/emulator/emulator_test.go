@@ -146,6 +146,9 @@ func TestStartDetached_reusesAndStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if first.Reused || !second.Reused {
+		t.Errorf("Reused = %t for the first start, %t for the second; want false, true", first.Reused, second.Reused)
+	}
 	if second.Endpoint != first.Endpoint || second.pid != first.pid {
 		t.Errorf("second start = %s (pid %d), want reuse of %s (pid %d)", second.Endpoint, second.pid, first.Endpoint, first.pid)
 	}
@@ -153,8 +156,12 @@ func TestStartDetached_reusesAndStops(t *testing.T) {
 		t.Errorf("Status = %q, %v; want %q", got, err, first.Endpoint)
 	}
 
-	if err := first.Stop(); err != nil {
+	stopped, err := StopDetached(pidFile)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if stopped == nil || stopped.pid != first.pid || stopped.Endpoint != first.Endpoint {
+		t.Errorf("StopDetached = %+v, want the server at %s (pid %d)", stopped, first.Endpoint, first.pid)
 	}
 	if running(first.pid) {
 		t.Errorf("pid %d still running after StopDetached", first.pid)
@@ -162,8 +169,8 @@ func TestStartDetached_reusesAndStops(t *testing.T) {
 	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
 		t.Errorf("pid file after stop: %v", err)
 	}
-	if err := StopDetached(pidFile); err != nil {
-		t.Errorf("second StopDetached: %v", err)
+	if stopped, err := StopDetached(pidFile); err != nil || stopped != nil {
+		t.Errorf("second StopDetached = %v, %v; want nothing stopped", stopped, err)
 	}
 	if _, err := Status(ctx, pidFile); err == nil {
 		t.Error("Status succeeded after stop")
@@ -175,7 +182,7 @@ func TestStopDetached_refusesOtherProcess(t *testing.T) {
 	if err := writePidFile(pidFile, pidRecord{pid: os.Getpid(), endpoint: "http://127.0.0.1:1"}); err != nil {
 		t.Fatal(err)
 	}
-	err := StopDetached(pidFile)
+	_, err := StopDetached(pidFile)
 	if err == nil || !strings.Contains(err.Error(), "not moto_server") {
 		t.Fatalf("StopDetached on the test binary's pid: %v", err)
 	}

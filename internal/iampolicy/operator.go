@@ -22,6 +22,7 @@ var operatorGroups = []group{
 		actions: []string{
 			"autoscaling:DescribeAutoScalingGroups",
 			"autoscaling:DescribeLaunchConfigurations",
+			"autoscaling:DescribeLifecycleHooks",
 			"autoscaling:DescribePolicies",
 			"autoscaling:DescribeScheduledActions",
 			"cloudwatch:DescribeAlarms",

@@ -104,6 +104,16 @@ var (
 	pluginErr  string
 )
 
+// providerHost is the registry host the CLI under test resolves
+// cloneserver/clone to: registry.terraform.io, or, for OpenTofu,
+// registry.opentofu.org (TF_ACC_PROVIDER_HOST, as make testacc-tofu sets).
+func providerHost() string {
+	if h := os.Getenv("TF_ACC_PROVIDER_HOST"); h != "" {
+		return h
+	}
+	return "registry.terraform.io"
+}
+
 // installedPlugins runs `make install PLUGIN_DIR=...` once for the package
 // and returns the directory, a filesystem mirror holding only this provider.
 func installedPlugins(t testing.TB) string {
@@ -121,7 +131,7 @@ func installedPlugins(t testing.TB) string {
 			return
 		}
 		mirror := filepath.Join(dir, "mirror")
-		stdout, stderr, err := run(repoRoot(t), cliEnv(t, home), "make", "install", "PLUGIN_DIR="+mirror)
+		stdout, stderr, err := run(repoRoot(t), cliEnv(t, home), "make", "install", "PLUGIN_DIR="+mirror, "PLUGIN_HOST="+providerHost())
 		if err != nil {
 			pluginErr = "make install: " + err.Error() + "\n" + stdout + stderr
 		}

@@ -38,14 +38,14 @@ func TestAccInstall_initPlan(t *testing.T) {
 	home := t.TempDir()
 	env := cliEnv(t, home)
 
-	stdout, stderr, err := run(repoRoot(t), env, "make", "install")
+	stdout, stderr, err := run(repoRoot(t), env, "make", "install", "PLUGIN_HOST="+providerHost())
 	if err != nil {
 		t.Fatalf("make install: %s\n%s%s", err, stdout, stderr)
 	}
 	osArch := runtime.GOOS + "_" + runtime.GOARCH
-	bins, err := filepath.Glob(filepath.Join(home, ".terraform.d", "plugins", "registry.terraform.io", "cloneserver", "clone", "*", osArch, "terraform-provider-clone_v*"))
+	bins, err := filepath.Glob(filepath.Join(home, ".terraform.d", "plugins", providerHost(), "cloneserver", "clone", "*", osArch, "terraform-provider-clone_v*"))
 	if err != nil || len(bins) != 1 {
-		t.Fatalf("make install: want one provider in ~/.terraform.d/plugins/registry.terraform.io/cloneserver/clone/VERSION/%s/, found %v (%v)\n%s", osArch, bins, err, stdout)
+		t.Fatalf("make install: want one provider in ~/.terraform.d/plugins/%s/cloneserver/clone/VERSION/%s/, found %v (%v)\n%s", providerHost(), osArch, bins, err, stdout)
 	}
 	version := filepath.Base(filepath.Dir(filepath.Dir(bins[0])))
 	if filepath.Base(bins[0]) != "terraform-provider-clone_v"+version {

@@ -234,7 +234,7 @@ func TestSnippets(t *testing.T) {
 	cliConfig := filepath.Join(home, "terraform.rc")
 	// Only the mirror: a configuration needing any other provider, or
 	// hashicorp/clone because it names no source, fails at init.
-	rc := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"registry.terraform.io/cloneserver/clone\"]\n  }\n}\n", mirror)
+	rc := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [\"%s/cloneserver/clone\"]\n  }\n}\n", mirror, providerHost())
 	if err := os.WriteFile(cliConfig, []byte(rc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -274,12 +274,43 @@ func TestSnippets(t *testing.T) {
 			if out, errOut, err := run(cfgDir, env, tf, "init", "-input=false", "-backend=false", "-no-color"); err != nil {
 				t.Fatalf("%s: terraform init: %s\n%s%s", c.name, err, out, errOut)
 			}
-			if out, errOut, err := run(cfgDir, env, tf, "validate", "-no-color"); err != nil {
-				t.Fatalf("%s: terraform validate: %s\n%s%s\nthe configuration checked:\n%s", c.name, err, out, errOut, dump(c.files))
+			if out, errOut, err := run(cfgDir, env, tf, "validate", "-no-color"); err != nil || strings.Contains(out+errOut, "Warning:") {
+				t.Fatalf("%s: terraform validate: %v (a warning fails too)\n%s%s\nthe configuration checked:\n%s", c.name, err, out, errOut, dump(c.files))
 			}
 		})
 	}
+	// The check above must see a warning when there is one.
+	t.Run("a pool with a sync policy and no instance profile warns", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"main.tf": poolWithoutProfile})
+		if out, errOut, err := run(dir, env, tf, "init", "-input=false", "-backend=false", "-no-color"); err != nil {
+			t.Fatalf("terraform init: %s\n%s%s", err, out, errOut)
+		}
+		out, errOut, err := run(dir, env, tf, "validate", "-no-color")
+		if err != nil || !strings.Contains(out+errOut, "Warning: Clone Pool clones have no instance profile") {
+			t.Fatalf("terraform validate: %v, want a warning that the clones have no instance profile:\n%s%s", err, out, errOut)
+		}
+	})
 }
+
+// poolWithoutProfile is a pool whose clones sync but have no role.
+const poolWithoutProfile = `terraform {
+  required_providers {
+    clone = { source = "cloneserver/clone" }
+  }
+}
+
+resource "clone_pool" "web" {
+  name           = "web"
+  image_id       = "ami-0123456789abcdef0"
+  instance_type  = "t3.micro"
+  subnet_ids     = ["subnet-0123456789abcdef0"]
+  min_size       = 1
+  max_size       = 2
+  sync_policy_id = "web"
+}
+`
 
 // checkCLIConfig has terraform read a CLI configuration snippet: it warns
 // about any problem with the file, as Terraform would on the reader's machine.

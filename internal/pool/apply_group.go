@@ -52,6 +52,13 @@ func (a *applier) scalingOwnsCapacity() bool {
 // attachments, sizes and tags.
 func (a *applier) updateGroup(ctx context.Context, g Group, desired int64) error {
 	d := a.d
+	if a.prior != nil && a.prior.SyncHookMissing && d.SyncPolicyID != "" {
+		hook := FirstSyncHook(g.Name)
+		a.log(fmt.Sprintf("putting back lifecycle hook %s, deleted out of band, before the group launches anything", aws.ToString(hook.LifecycleHookName)))
+		if err := a.c.PutLifecycleHook(ctx, g.Name, hook); err != nil {
+			return err
+		}
+	}
 	unfinished := a.prior != nil && len(a.prior.OutdatedInstanceIDs) > 0
 	if g.LaunchTemplateID != a.obs.LaunchTemplateID || g.LaunchTemplateVersion != version(a.obs.LaunchTemplateVersion) || unfinished {
 		if err := a.rollOut(ctx, g); err != nil {

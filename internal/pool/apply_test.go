@@ -324,3 +324,36 @@ func TestReadFindsWhatIsLeft(t *testing.T) {
 		t.Fatalf("all gone: Read = %+v, %v", s, err)
 	}
 }
+
+// TestFirstSyncHookDeletedOutOfBand: Read finds a pool whose clones run the
+// agent without its first-sync hook, and the next update puts the hook back
+// before it changes the group's sizes, so no clone launches without it.
+func TestFirstSyncHookDeletedOutOfBand(t *testing.T) {
+	f := newFakeCloud()
+	d := testDesired()
+	obs := apply(t, f, d, nil)
+	ctx := context.Background()
+	if s, err := Read(ctx, f, "web", "", ""); err != nil || s.SyncHookMissing {
+		t.Fatalf("the hook Apply made: Read = SyncHookMissing %v, %v", s.SyncHookMissing, err)
+	}
+	f.syncHook = false
+	s, err := Read(ctx, f, "web", "", "")
+	if err != nil || !s.SyncHookMissing {
+		t.Fatalf("the hook deleted: Read = SyncHookMissing %v, %v", s.SyncHookMissing, err)
+	}
+	f.calls = nil
+	d.DesiredCapacity = 3
+	apply(t, f, d, &Prior{Desired: d, Observed: obs, SyncHookMissing: s.SyncHookMissing})
+	inOrder(t, f.calls, "PutLifecycleHook web-first-sync", "UpdateGroup")
+	if !f.syncHook {
+		t.Error("the hook is still missing after the update")
+	}
+	// A pool without the agent has no hook to miss, and Read asks nothing.
+	d.SyncPolicyID, d.SyncAgent = "", nil
+	f2 := newFakeCloud()
+	apply(t, f2, d, nil)
+	f2.calls = nil
+	if s, err := Read(ctx, f2, "web", "", ""); err != nil || s.SyncHookMissing || slices.ContainsFunc(f2.calls, func(c string) bool { return strings.HasPrefix(c, "HasLifecycleHook") }) {
+		t.Fatalf("no agent: Read = SyncHookMissing %v, %v, calls %v", s.SyncHookMissing, err, f2.calls)
+	}
+}

@@ -52,6 +52,9 @@ type Groups interface {
 	InstanceImages(ctx context.Context, ids []string) (map[string]string, error)
 	OutdatedIDs(ctx context.Context, g Group, tmpl Template) ([]string, error)
 	DeleteGroup(ctx context.Context, g Group, progress func(string)) error
+	// HasLifecycleHook tells whether the group has the lifecycle hook name.
+	HasLifecycleHook(ctx context.Context, group, name string) (bool, error)
+	PutLifecycleHook(ctx context.Context, group string, h astypes.LifecycleHookSpecification) error
 	// Fleet is the group as a rollout sees it.
 	Fleet(spec FleetSpec) RolloutFleet
 }
@@ -189,6 +192,14 @@ func (a AWS) CreateGroup(ctx context.Context, spec GroupSpec) error {
 
 func (a AWS) UpdateGroup(ctx context.Context, u GroupUpdate) error {
 	return UpdateGroup(ctx, a.AutoScaling, u)
+}
+
+func (a AWS) HasLifecycleHook(ctx context.Context, group, name string) (bool, error) {
+	return HasLifecycleHook(ctx, a.AutoScaling, group, name)
+}
+
+func (a AWS) PutLifecycleHook(ctx context.Context, group string, h astypes.LifecycleHookSpecification) error {
+	return PutLifecycleHook(ctx, a.AutoScaling, group, h)
 }
 
 func (a AWS) UpdateGroupTags(ctx context.Context, name string, had map[string]string, want []astypes.Tag) error {

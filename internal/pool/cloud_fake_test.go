@@ -41,6 +41,8 @@ type fakeCloud struct {
 	registered map[string][]string
 	seq        int
 	fleetSpec  *FleetSpec
+	// syncHook says the group has its first-sync lifecycle hook.
+	syncHook bool
 }
 
 func newFakeCloud() *fakeCloud {
@@ -186,12 +188,25 @@ func (f *fakeCloud) CreateGroup(_ context.Context, s GroupSpec) error {
 	for _, t := range s.Tags {
 		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
+	f.syncHook = s.FirstSyncHook
 	f.group = &Group{
 		Name: s.Name, LaunchTemplateID: s.TemplateID, LaunchTemplateVersion: version(s.TemplateVersion),
 		MinSize: s.MinSize, MaxSize: s.MaxSize, DesiredCapacity: s.DesiredCapacity, SubnetIDs: s.SubnetIDs,
 		TargetGroupARNs: s.TargetGroupARNs, ClassicELBNames: s.ClassicELBNames, Tags: tags,
 	}
 	f.launch(int(s.DesiredCapacity))
+	return nil
+}
+
+func (f *fakeCloud) HasLifecycleHook(_ context.Context, group, name string) (bool, error) {
+	return f.syncHook && name == FirstSyncHookName(group), f.call("HasLifecycleHook", name)
+}
+
+func (f *fakeCloud) PutLifecycleHook(_ context.Context, _ string, h astypes.LifecycleHookSpecification) error {
+	if err := f.call("PutLifecycleHook", aws.ToString(h.LifecycleHookName)); err != nil {
+		return err
+	}
+	f.syncHook = true
 	return nil
 }
 
@@ -604,6 +619,9 @@ func (ff *fakeFleet) SetTemplateVersion(_ context.Context, v string) error {
 	}
 	if err := ff.f.call("SetTemplateVersion", v, " hook:", hook); err != nil {
 		return err
+	}
+	if ff.spec.SyncHook != nil {
+		ff.f.syncHook = ff.spec.AgentVersions[v]
 	}
 	ff.f.group.LaunchTemplateVersion = v
 	return nil

@@ -98,6 +98,10 @@ const DefaultRolloutPollInterval = 2 * time.Second
 type Prior struct {
 	Desired
 	Observed
+	// SyncHookMissing says the last read found the group without the
+	// first-sync hook its clones need (Snapshot.SyncHookMissing): the
+	// update puts it back before anything launches.
+	SyncHookMissing bool
 }
 
 // Observed is what Apply made or found: the computed values of the pool.

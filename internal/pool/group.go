@@ -263,6 +263,25 @@ func PutLifecycleHook(ctx context.Context, client *autoscaling.Client, group str
 	return nil
 }
 
+// HasLifecycleHook tells whether the group has the lifecycle hook name
+// (one DescribeLifecycleHooks; a missing hook is an empty list, not an
+// error:
+// https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeLifecycleHooks.html).
+func HasLifecycleHook(ctx context.Context, client *autoscaling.Client, group, name string) (bool, error) {
+	out, err := client.DescribeLifecycleHooks(ctx, &autoscaling.DescribeLifecycleHooksInput{
+		AutoScalingGroupName: aws.String(group), LifecycleHookNames: []string{name},
+	})
+	if err != nil {
+		return false, fmt.Errorf("reading lifecycle hook %s of Auto Scaling group %s: %w", name, group, err)
+	}
+	for _, h := range out.LifecycleHooks {
+		if aws.ToString(h.LifecycleHookName) == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // DeleteLifecycleHook deletes one lifecycle hook of the group; a missing
 // one is fine.
 func DeleteLifecycleHook(ctx context.Context, client *autoscaling.Client, group, name string) error {

@@ -29,6 +29,10 @@ type Snapshot struct {
 	// Health is the registrations of every load balancer the group lists,
 	// the master's among them.
 	Health poolhealth.Report
+	// SyncHookMissing says Template runs the sync agent but the group has
+	// no first-sync hook (deleted out of band): a clone launched now would
+	// serve before its first sync.
+	SyncHookMissing bool
 }
 
 // Gone tells whether nothing of the pool is left.
@@ -36,7 +40,8 @@ func (s Snapshot) Gone() bool { return s.Group == nil && s.Template == nil }
 
 // Read reads the pool named name: one DescribeAutoScalingGroups, one
 // DescribeLaunchTemplateVersions, one health read per attached load
-// balancer and one DescribeInstances. templateID and version are the launch
+// balancer, one DescribeInstances, and one DescribeLifecycleHooks when the
+// clones run the sync agent. templateID and version are the launch
 // template version state holds, read when the group is gone.
 func Read(ctx context.Context, c Cloud, name, templateID, version string) (Snapshot, error) {
 	var s Snapshot
@@ -74,6 +79,13 @@ func Read(ctx context.Context, c Cloud, name, templateID, version string) (Snaps
 		if s.Outdated, err = c.OutdatedIDs(ctx, g, *s.Template); err != nil {
 			return s, err
 		}
+	}
+	if s.UserData.SyncAgent != "" {
+		has, err := c.HasLifecycleHook(ctx, g.Name, FirstSyncHookName(g.Name))
+		if err != nil {
+			return s, err
+		}
+		s.SyncHookMissing = !has
 	}
 	return s, nil
 }

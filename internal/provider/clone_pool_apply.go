@@ -12,10 +12,11 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
 )
 
-// converge makes AWS match plan (pool.Apply); prior is nil on create. It
-// fills the plan's unknown computed values and returns what Apply
-// observed, which on failure is what was done so far.
-func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePoolResourceModel, regs []pool.Registration) (pool.Observed, error) {
+// converge makes AWS match plan (pool.Apply); prior is nil on create, and
+// hookMissing says the last read found no first-sync hook. It fills the
+// plan's unknown computed values and returns what Apply observed, which on
+// failure is what was done so far.
+func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePoolResourceModel, regs []pool.Registration, hookMissing bool) (pool.Observed, error) {
 	obs := pool.Observed{Registrations: regs}
 	d, err := r.expand(ctx, plan)
 	if err != nil {
@@ -27,6 +28,7 @@ func (r *ClonePoolResource) converge(ctx context.Context, plan, prior *clonePool
 			return obs, err
 		}
 		obs.GroupExists = p.GroupExists
+		p.SyncHookMissing = hookMissing
 	}
 	if d.SyncPolicyID != "" && (prior == nil || d.NewVersion) {
 		part, err := r.syncAgentPart(ctx, d.Name, d.SyncPolicyID)

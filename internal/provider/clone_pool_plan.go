@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/pool"
@@ -31,6 +32,9 @@ func templateChanged(plan, state *clonePoolResourceModel) bool {
 			return true
 		}
 	}
+	if syncAgentHashChanged(plan.SyncAgentSHA256, state.SyncAgentSHA256) {
+		return true
+	}
 	pm, om := plan.master(), state.master()
 	if (pm == nil) != (om == nil) {
 		return pm.rendersUserData() || om.rendersUserData()
@@ -39,6 +43,17 @@ func templateChanged(plan, state *clonePoolResourceModel) bool {
 		return false
 	}
 	return !pm.InstanceID.Equal(om.InstanceID) || !pm.EnvFile.Equal(om.EnvFile) || !pm.DisableServices.Equal(om.DisableServices)
+}
+
+// syncAgentHashChanged tells whether sync_agent_sha256 says the agent
+// changes: it is unknown (its policy changes in this plan) or differs from
+// the hash the pool last had. Setting it where it was null, or removing it,
+// changes no agent.
+func syncAgentHashChanged(plan, state types.String) bool {
+	if plan.IsUnknown() {
+		return true
+	}
+	return !plan.IsNull() && !state.IsNull() && !plan.Equal(state)
 }
 
 // privateSyncAgent is the private state key under which Read records the
@@ -51,6 +66,32 @@ const privateSyncAgent = "sync_agent"
 type syncAgentSeen struct {
 	TemplateVersion int64  `json:"template_version"`
 	SHA256          string `json:"sha256"`
+	// HookMissing says the group lacked its first-sync hook
+	// (pool.Snapshot.SyncHookMissing): the plan is an update that puts it
+	// back.
+	HookMissing bool `json:"hook_missing,omitempty"`
+}
+
+// syncHookMissing tells whether the last Read found the group without the
+// first-sync hook its clones need.
+func syncHookMissing(ctx context.Context, p privateGetter) bool {
+	var seen syncAgentSeen
+	raw, diags := p.GetKey(ctx, privateSyncAgent)
+	return !diags.HasError() && len(raw) > 0 && json.Unmarshal(raw, &seen) == nil && seen.HookMissing
+}
+
+// syncHookPutBack records that the update put the first-sync hook back.
+func syncHookPutBack(ctx context.Context, p interface {
+	privateGetter
+	privateSetter
+}) diag.Diagnostics {
+	var seen syncAgentSeen
+	raw, diags := p.GetKey(ctx, privateSyncAgent)
+	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &seen) != nil || !seen.HookMissing {
+		return diags
+	}
+	seen.HookMissing = false
+	return setSyncAgentSeen(ctx, p, &seen)
 }
 
 func newSyncAgentSeen(version int64, part string) *syncAgentSeen {

@@ -35,6 +35,10 @@ func (r *ClonePoolResource) read(ctx context.Context, m *clonePoolResourceModel,
 	if t := snap.Template; t != nil {
 		m.flattenTemplate(*t, snap.UserData)
 		agent = newSyncAgentSeen(t.Version, snap.UserData.SyncAgent)
+		if agent.HookMissing = snap.SyncHookMissing; agent.HookMissing {
+			warnDrift(ctx, diags, name, "lifecycle hook "+pool.FirstSyncHookName(pool.NamesFor(name).Group)+" of the Auto Scaling group no longer exists",
+				"Its clones run the sync agent, and without the hook a clone launched now serves before its first sync. The next apply puts it back.")
+		}
 	} else {
 		warnDrift(ctx, diags, name, "launch template "+m.LaunchTemplateID.ValueString()+" no longer exists", "The next apply creates a new one.")
 		m.LaunchTemplateID, m.LaunchTemplateVersion = types.StringNull(), types.Int64Null()
@@ -209,9 +213,10 @@ func (r *ClonePoolResource) discover(ctx context.Context, name string) (clonePoo
 		KeyName: types.StringNull(), IAMInstanceProfile: types.StringNull(), UserData: types.StringNull(),
 		MinSize: types.Int64Null(), MaxSize: types.Int64Null(), DesiredCapacity: types.Int64Null(),
 		TargetGroupARNs: types.SetNull(types.StringType), ClassicELBNames: types.SetNull(types.StringType),
-		SyncPolicyID:   types.StringNull(),
-		WaitForHealthy: types.BoolValue(true),
-		Tags:           types.MapNull(types.StringType), TagsAll: types.MapNull(types.StringType),
+		SyncPolicyID:    types.StringNull(),
+		SyncAgentSHA256: types.StringNull(),
+		WaitForHealthy:  types.BoolValue(true),
+		Tags:            types.MapNull(types.StringType), TagsAll: types.MapNull(types.StringType),
 		LaunchTemplateID: types.StringValue(g.LaunchTemplateID),
 		InstanceIDs:      types.ListNull(types.StringType), HealthyCount: types.Int64Null(),
 		MasterTargetGroupARN: types.StringNull(), WriteRuleARN: types.StringNull(),

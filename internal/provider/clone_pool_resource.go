@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -98,7 +99,20 @@ func (r *ClonePoolResource) ValidateConfig(ctx context.Context, req resource.Val
 	for _, e := range validateSchedules(cfg.Scaling) {
 		resp.Diagnostics.AddAttributeError(e.path, "Invalid Clone Pool schedule", e.msg)
 	}
+	if !cfg.SyncPolicyID.IsNull() && cfg.IAMInstanceProfile.IsNull() {
+		resp.Diagnostics.AddAttributeWarning(path.Root("iam_instance_profile"), "Clone Pool clones have no instance profile", noProfileWarning)
+	}
 }
+
+// noProfileWarning explains why a pool with a sync policy needs an
+// instance profile: the agent calls AWS with the instance's credentials
+// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html).
+const noProfileWarning = "sync_policy_id is set but iam_instance_profile is not. A clone's sync agent calls AWS with the " +
+	"instance's role: it reads the policy's SSM parameters (ssm:GetParameter, and kms:Decrypt on its key) and " +
+	"completes the first-sync lifecycle hook (autoscaling:CompleteLifecycleAction). Without an instance profile, " +
+	"unless the image carries other credentials, every first sync fails, the hook times out with ABANDON and no " +
+	"clone enters service. Give the clones a role with the clone policy: the clone_iam_policy data source renders " +
+	"it, scoped to your pools (docs/guides/iam.md)."
 
 func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.client == nil {
@@ -144,6 +158,10 @@ func (r *ClonePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 
 	r.planTemplateVersion(ctx, req.Private, &plan, state, &resp.Diagnostics)
 	planComputedFromState(&plan, state)
+	if syncHookMissing(ctx, req.Private) && !plan.SyncPolicyID.IsNull() {
+		// Only the apply can put the hook back: plan an update.
+		plan.HealthyCount = types.Int64Unknown()
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 }
 
@@ -220,7 +238,7 @@ func (r *ClonePoolResource) Create(ctx context.Context, req resource.CreateReque
 	defer cancel()
 
 	plan.ID = types.StringValue(name)
-	obs, err := r.converge(ctx, &plan, nil, nil)
+	obs, err := r.converge(ctx, &plan, nil, nil, false)
 	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, obs.Registrations)...)
 	if err != nil {
 		resp.Diagnostics.AddError(fmt.Sprintf("Creating Clone Pool (%s)", name), err.Error())
@@ -275,7 +293,7 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 	ctx, cancel := operationContext(ctx, r.client, timeout, "clone_pool", name)
 	defer cancel()
 
-	obs, err := r.converge(ctx, &plan, &state, regs)
+	obs, err := r.converge(ctx, &plan, &state, regs, syncHookMissing(ctx, req.Private))
 	resp.Diagnostics.Append(setRegistrations(ctx, resp.Private, obs.Registrations)...)
 	var failed *pool.RolloutError
 	switch {
@@ -299,6 +317,7 @@ func (r *ClonePoolResource) Update(ctx context.Context, req resource.UpdateReque
 		resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 		return
 	}
+	resp.Diagnostics.Append(syncHookPutBack(ctx, resp.Private)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
 
@@ -380,6 +399,7 @@ type clonePoolResourceModel struct {
 	WriteRuleARN          types.String                 `tfsdk:"write_rule_arn"`
 	Master                *clonePoolMasterModel        `tfsdk:"master"`
 	SyncPolicyID          types.String                 `tfsdk:"sync_policy_id"`
+	SyncAgentSHA256       types.String                 `tfsdk:"sync_agent_sha256"`
 	OutdatedInstanceIDs   types.List                   `tfsdk:"outdated_instance_ids"`
 	RollingUpdate         *clonePoolRollingUpdateModel `tfsdk:"rolling_update"`
 	Scaling               *clonePoolScalingModel       `tfsdk:"scaling"`

@@ -438,6 +438,10 @@ resource "clone_pool" "test" {
 		{"51 classic load balancers", base(sizes(1, 2, "classic_elb_names = ["+repeatQuoted(51, func(i int) string {
 			return fmt.Sprintf("elb-%d", i)
 		})+"]")), regexp.MustCompile(`(?s)classic_elb_names.*set must contain at most 50 elements`)},
+		{"sync_agent_sha256 not a hash", base(sizes(1, 2, `sync_policy_id    = "web"
+  sync_agent_sha256 = "v2"`)), regexp.MustCompile(`(?s)sync_agent_sha256.*must be a hex SHA-256`)},
+		{"sync_agent_sha256 without sync_policy_id", base(sizes(1, 2, `sync_agent_sha256 = "`+strings.Repeat("0a", 32)+`"`)),
+			regexp.MustCompile(`(?s)sync_policy_id.*must be specified when.*sync_agent_sha256|Attribute "sync_policy_id" must be specified`)},
 		{"invalid pool name", strings.Replace(base(sizes(1, 2, "")), `"web"`, `"web_1"`, 1), regexp.MustCompile(`(?s)name.*letters, digits and hyphens`)},
 	}
 	for _, tc := range cases {
@@ -500,6 +504,21 @@ func TestTemplateChanged(t *testing.T) {
 		{"master without user data added", func(p, s *clonePoolResourceModel) { p.Master = master("") }, false},
 		{"master with env file added", func(p, s *clonePoolResourceModel) { p.Master = master("/etc/m.env") }, true},
 		{"env file changed", func(p, s *clonePoolResourceModel) { p.Master, s.Master = master("/a"), master("/b") }, true},
+		{"sync agent hash changed", func(p, s *clonePoolResourceModel) {
+			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringValue(strings.Repeat("b", 64)), types.StringValue(strings.Repeat("a", 64))
+		}, true},
+		{"sync agent hash unknown (its policy changes in this plan)", func(p, s *clonePoolResourceModel) {
+			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringUnknown(), types.StringValue(strings.Repeat("a", 64))
+		}, true},
+		{"sync agent hash set where it was null", func(p, s *clonePoolResourceModel) {
+			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringValue(strings.Repeat("a", 64)), types.StringNull()
+		}, false},
+		{"sync agent hash removed", func(p, s *clonePoolResourceModel) {
+			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringNull(), types.StringValue(strings.Repeat("a", 64))
+		}, false},
+		{"sync agent hash the same", func(p, s *clonePoolResourceModel) {
+			p.SyncAgentSHA256, s.SyncAgentSHA256 = types.StringValue(strings.Repeat("a", 64)), types.StringValue(strings.Repeat("a", 64))
+		}, false},
 	}
 	for _, tc := range cases {
 		p, s := base(), base()

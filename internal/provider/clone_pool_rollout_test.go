@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -790,16 +791,32 @@ func (s *healthSampler) stopAndCheck(floor, desired int) resource.TestCheckFunc 
 }
 
 // TestAccClonePool_syncPolicyChange changes the interval of the pool's
-// clone_sync_policy. The pool planned before the policy changed, so the
-// apply that changes the policy leaves the pool as it is; the next plan is
-// a new launch template version although the pool's configuration is the
-// same, and its apply rolls every clone onto user data with the new interval.
+// clone_sync_policy, first without, then with the pool's sync_agent_sha256
+// wired to the policy's agent_sha256.
+//   - Without: the pool planned before the policy changed, so the apply
+//     that changes the policy leaves the pool as it is; the next plan is a
+//     new launch template version although the pool's configuration is the
+//     same, and its apply rolls every clone onto the new interval.
+//   - Adding the wiring rolls nothing: the agent did not change.
+//   - With it: one apply updates the policy, makes a new launch template
+//     version and rolls every clone onto the new agent, and the next plan
+//     is empty (the test framework's own check after each step).
 func TestAccClonePool_syncPolicyChange(t *testing.T) {
 	name := acctest.RandomName(8)
 	world := acctest.World(t, "tf-acc-test-pool-syncchange")
 	const desired = 2
 	cfg := func(interval string) string {
 		return testAccClonePoolConfig(t, name, world, desired, testAccUserDataExtra(world)) + testAccSyncPolicyConfig(name, world, interval)
+	}
+	wired := func(interval string) string {
+		extra := testAccUserDataExtra(world) + "  sync_agent_sha256 = clone_sync_policy.test.agent_sha256\n"
+		return testAccClonePoolConfig(t, name, world, desired, extra) + testAccSyncPolicyConfig(name, world, interval)
+	}
+	version := func(v int64) []statecheck.StateCheck {
+		return []statecheck.StateCheck{
+			statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(v)),
+			statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("outdated_instance_ids"), knownvalue.ListSizeExact(0)),
+		}
 	}
 
 	resource.ParallelTest(t, resource.TestCase{
@@ -836,16 +853,35 @@ func TestAccClonePool_syncPolicyChange(t *testing.T) {
 					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
 					testAccCheckClonesUserData(t, name, world, 10*time.Minute),
 				),
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(2)),
-					statecheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("outdated_instance_ids"), knownvalue.ListSizeExact(0)),
-				},
+				ConfigStateChecks: version(2),
 			},
 			{
 				Config: cfg("10m"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
+			},
+			{
+				Config: wired("10m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue("clone_pool.test", tfjsonpath.New("launch_template_version"), knownvalue.Int64Exact(2)),
+				}},
+				ConfigStateChecks: append(version(2),
+					statecheck.CompareValuePairs("clone_pool.test", tfjsonpath.New("sync_agent_sha256"),
+						"clone_sync_policy.test", tfjsonpath.New("agent_sha256"), compare.ValuesSame())),
+			},
+			{
+				Config: wired("15m"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("clone_sync_policy.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("clone_pool.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue("clone_pool.test", tfjsonpath.New("launch_template_version")),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckClonePoolHealthy(t, "clone_pool.test", world, desired),
+					testAccCheckClonesUserData(t, name, world, 15*time.Minute),
+				),
+				ConfigStateChecks: version(3),
 			},
 		},
 	})

@@ -184,6 +184,19 @@ func clonePoolAttributes() map[string]schema.Attribute {
 				"agent and the pool has no first-sync hook: a new clone enters service as soon as it is healthy, with the files its image holds.",
 			Validators: []validator.String{syncPolicyIDCheck},
 		},
+		"sync_agent_sha256": schema.StringAttribute{
+			Optional: true,
+			MarkdownDescription: "Set it to the sync policy's `agent_sha256` (`clone_sync_policy.<name>.agent_sha256`) so that " +
+				"a change of the policy's agent (its `interval`, `ssh_user`, `ssh_port`, `bandwidth_limit_kbps` or master) " +
+				"plans a new launch template version in the same plan, and one `terraform apply` updates the policy and " +
+				"rolls the clones onto the new agent. Left out, the pool notices the changed agent only on the next plan " +
+				"after the policy's apply, so such a change takes two applies. A 64-character lowercase hex string; only " +
+				"with `sync_policy_id`. Adding or removing it rolls nothing; changing `paths` does not change the agent.",
+			Validators: []validator.String{
+				stringvalidator.RegexMatches(sha256HexRegexp, "must be a hex SHA-256 such as clone_sync_policy.web.agent_sha256"),
+				stringvalidator.AlsoRequires(path.MatchRoot("sync_policy_id")),
+			},
+		},
 	}
 }
 

@@ -31,7 +31,9 @@ var (
 	// The write rule routes by path, which only Application Load Balancer
 	// listeners do: a Network Load Balancer listener has no rules
 	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html).
-	listenerARNRegexp    = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/app/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`)
+	listenerARNRegexp = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/app/[a-zA-Z0-9-]{1,32}/[0-9a-f]{16}/[0-9a-f]{16}$`)
+	// sha256HexRegexp is a hex SHA-256, as clone_sync_policy's agent_sha256.
+	sha256HexRegexp      = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	classicELBNameRegexp = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$`)
 	profileRegexp        = regexp.MustCompile(`^(arn:aws[a-z-]*:iam::\d{12}:instance-profile/[\w+=,.@/-]+|[\w+=,.@-]{1,128})$`)
 	// An ALB path pattern: up to 128 of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + &

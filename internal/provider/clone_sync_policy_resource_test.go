@@ -34,7 +34,6 @@ const testAccSyncWorld = "tf-acc-test-sync"
 
 var (
 	fingerprintPattern = regexp.MustCompile(`^SHA256:[A-Za-z0-9+/]{43}$`)
-	sha256HexPattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	syncResource       = "clone_sync_policy.test"
 )
 
@@ -116,7 +115,7 @@ func TestAccCloneSyncPolicy_basic(t *testing.T) {
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("sync_root"), knownvalue.StringExact("/srv/app")),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("authorized_key"), knownvalue.StringRegexp(authorizedKeyPattern("/srv/app"))),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("key_fingerprint"), knownvalue.StringRegexp(fingerprintPattern)),
-					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexPattern)),
+					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexRegexp)),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("private_key_parameter"), knownvalue.StringExact("/clone-sync/"+name+"/private-key")),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("paths_parameter"), knownvalue.StringExact("/clone-sync/"+name+"/paths")),
 					statecheck.ExpectKnownValue(syncResource, tfjsonpath.New("policy_parameter"), knownvalue.StringExact("/clone-sync/"+name+"/policy")),
@@ -182,7 +181,7 @@ func TestAccCloneSyncPolicy_update(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("key_fingerprint"), knownvalue.StringRegexp(fingerprintPattern)),
-					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexPattern)),
+					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexRegexp)),
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckSyncPaths(t, name, `{"version":2,"root":"/srv/app/www","key_fingerprint":"{fp}","paths":[`+
@@ -227,7 +226,7 @@ func TestAccCloneSyncPolicy_update(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(syncResource, plancheck.ResourceActionUpdate),
 					plancheck.ExpectUnknownValue(syncResource, tfjsonpath.New("key_fingerprint")),
-					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexPattern)),
+					plancheck.ExpectKnownValue(syncResource, tfjsonpath.New("agent_sha256"), knownvalue.StringRegexp(sha256HexRegexp)),
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckSyncKeyCommands(calls, name, world.MasterInstanceID, 3),

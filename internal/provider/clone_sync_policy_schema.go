@@ -212,8 +212,9 @@ func syncPolicyComputedAttributes() map[string]schema.Attribute {
 			Computed: true,
 			MarkdownDescription: "Hex SHA-256 of the sync agent this policy renders (a `#cloud-config` part: a systemd " +
 				"timer running every `interval`, first sync at boot). The agent itself, about 14 KB, stays out of state " +
-				"and plans; this hash changes whenever the agent does, and a `clone_pool` with this `sync_policy_id` " +
-				"then plans a new launch template version on its next plan.",
+				"and plans; this hash changes whenever the agent does. Set a `clone_pool`'s `sync_agent_sha256` to it and " +
+				"the plan that changes the agent also plans the pool's new launch template version and rollout; otherwise " +
+				"a `clone_pool` with this `sync_policy_id` plans them on the next plan after this policy's apply.",
 		},
 		"private_key_parameter": schema.StringAttribute{
 			Computed:            true,

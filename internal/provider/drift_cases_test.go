@@ -145,9 +145,6 @@ func allDriftPoolCases() []driftCase {
 				}
 				return nil
 			},
-			skip: "provider bug: Read never looks at the group's first-sync lifecycle hook, so a hook deleted out of band plans " +
-				"nothing (terraform plan exits 0) and every clone launched after serves before its first sync. The fix needs a " +
-				"hook finder in pool.Cloud (cloud.go) and a DescribeLifecycleHooks in pool.Read when the pool has a sync policy",
 		},
 		{
 			name: "group_tags_changed",

@@ -68,8 +68,6 @@ type driftCase struct {
 	// planEmpty says the object cannot come back (a deregistered image):
 	// the plan warns and changes nothing, and the apply only records it.
 	planEmpty bool
-	// skip, when set, names the provider bug that keeps the case from passing.
-	skip string
 }
 
 // driftStack is the stack under test and the world it stands in.
@@ -204,9 +202,6 @@ func testAccDrift(t *testing.T, group string, cases []driftCase, prepare func(ct
 	ran := 0
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.skip != "" {
-				t.Skip(tc.skip)
-			}
 			ran++
 			s.runCase(ctx, t, tc)
 		})

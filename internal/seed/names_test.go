@@ -47,16 +47,17 @@ func TestTFVars(t *testing.T) {
 	w := &World{
 		Region: "us-east-1", VpcID: "vpc-1", SubnetIDs: []string{"subnet-a", "subnet-b"},
 		SecurityGroupID: "sg-1", MasterInstanceID: "i-1", TargetGroupArn: "arn:tg", ListenerArn: "arn:l",
-		ClassicELBName: "demo-elb",
+		ClassicELBName: "demo-elb", CloneInstanceProfile: "demo-clone",
 	}
-	want := `region             = "us-east-1"
-vpc_id             = "vpc-1"
-subnet_ids         = ["subnet-a", "subnet-b"]
-security_group_id  = "sg-1"
-master_instance_id = "i-1"
-target_group_arn   = "arn:tg"
-listener_arn       = "arn:l"
-classic_elb_name   = "demo-elb"
+	want := `region                 = "us-east-1"
+vpc_id                 = "vpc-1"
+subnet_ids             = ["subnet-a", "subnet-b"]
+security_group_id      = "sg-1"
+master_instance_id     = "i-1"
+target_group_arn       = "arn:tg"
+listener_arn           = "arn:l"
+classic_elb_name       = "demo-elb"
+clone_instance_profile = "demo-clone"
 `
 	if got := w.TFVars(); got != want {
 		t.Errorf("TFVars =\n%s\nwant\n%s", got, want)

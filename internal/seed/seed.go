@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 const (
@@ -40,6 +41,10 @@ type World struct {
 	TargetGroupArn   string   `json:"target_group_arn"`
 	TargetGroupName  string   `json:"target_group_name"`
 	ClassicELBName   string   `json:"classic_elb_name"`
+	// CloneInstanceProfile is the instance profile for the clones: its
+	// role holds the clone policy for pools and sync policies named
+	// <Name>-*.
+	CloneInstanceProfile string `json:"clone_instance_profile"`
 }
 
 // Run creates the world called name, or finds and completes the one an earlier
@@ -56,6 +61,7 @@ func Run(ctx context.Context, cfg aws.Config, name string) (*World, error) {
 		ec2:   ec2.NewFromConfig(cfg),
 		elbv2: elbv2.NewFromConfig(cfg),
 		elb:   elb.NewFromConfig(cfg),
+		iam:   iam.NewFromConfig(cfg),
 		w:     &World{Name: name, Region: cfg.Region},
 	}
 	for _, step := range []func(context.Context) error{
@@ -68,6 +74,7 @@ func Run(ctx context.Context, cfg aws.Config, name string) (*World, error) {
 		s.ensureLoadBalancer,
 		s.ensureListener,
 		s.ensureClassicELB,
+		s.ensureCloneInstanceProfile,
 	} {
 		if err := step(ctx); err != nil {
 			return nil, fmt.Errorf("seeding %q: %w", name, err)
@@ -81,6 +88,7 @@ type seeder struct {
 	ec2   *ec2.Client
 	elbv2 *elbv2.Client
 	elb   *elb.Client
+	iam   *iam.Client
 	w     *World
 }
 
@@ -124,6 +132,7 @@ func (w *World) TFVars() string {
 		{"target_group_arn", hclString(w.TargetGroupArn)},
 		{"listener_arn", hclString(w.ListenerArn)},
 		{"classic_elb_name", hclString(w.ClassicELBName)},
+		{"clone_instance_profile", hclString(w.CloneInstanceProfile)},
 	}
 	width := 0
 	for _, v := range vars {

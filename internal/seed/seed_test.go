@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,6 +20,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/cloneserver/terraform-provider-clone/internal/emulator"
 )
@@ -157,8 +159,27 @@ func TestRun_idempotent(t *testing.T) {
 		t.Errorf("classic ELB instances = %v, want only the master %s", classicIDs, first.MasterInstanceID)
 	}
 
+	iamc := iam.NewFromConfig(cfg)
+	profile, err := iamc.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(first.CloneInstanceProfile)})
+	if err != nil {
+		t.Fatalf("the clones' instance profile %q: %v", first.CloneInstanceProfile, err)
+	}
+	if roles := profile.InstanceProfile.Roles; len(roles) != 1 || aws.ToString(roles[0].RoleName) != first.CloneInstanceProfile {
+		t.Fatalf("instance profile %s has roles %+v, want its own role", first.CloneInstanceProfile, roles)
+	}
+	policy, err := iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(first.CloneInstanceProfile), PolicyName: aws.String(clonePolicyName)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := url.QueryUnescape(aws.ToString(policy.PolicyDocument)) // IAM returns it URL-encoded
+	for _, want := range []string{"autoscaling:CompleteLifecycleAction", "autoScalingGroupName/" + name + "-*", "parameter/clone-sync/" + name + "-*/paths"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the clone role's policy lacks %q:\n%s", want, doc)
+		}
+	}
+
 	vars := first.TFVars()
-	for _, want := range []string{first.VpcID, first.SubnetIDs[1], first.MasterInstanceID, first.ListenerArn, `region             = "us-east-1"`} {
+	for _, want := range []string{first.VpcID, first.SubnetIDs[1], first.MasterInstanceID, first.ListenerArn, first.CloneInstanceProfile, `region                 = "us-east-1"`} {
 		if !strings.Contains(vars, want) {
 			t.Errorf("TFVars lacks %q:\n%s", want, vars)
 		}
