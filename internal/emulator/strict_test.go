@@ -533,6 +533,21 @@ func TestStrict_perCallLimits(t *testing.T) {
 		_, err := c.asg.DetachInstances(ctx, &autoscaling.DetachInstancesInput{AutoScalingGroupName: aws.String("any"), InstanceIds: many(21), ShouldDecrementDesiredCapacity: aws.Bool(true)})
 		wantCode(t, err, "ValidationError")
 	})
+	t.Run("load balancer attachments at most 10 per call", func(t *testing.T) {
+		arns := make([]string, 11)
+		for i := range arns {
+			arns[i] = fmt.Sprintf("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg-%d/0123456789abcdef", i)
+		}
+		group := aws.String("any")
+		_, err := c.asg.AttachLoadBalancerTargetGroups(ctx, &autoscaling.AttachLoadBalancerTargetGroupsInput{AutoScalingGroupName: group, TargetGroupARNs: arns})
+		wantCode(t, err, "ValidationError")
+		_, err = c.asg.DetachLoadBalancerTargetGroups(ctx, &autoscaling.DetachLoadBalancerTargetGroupsInput{AutoScalingGroupName: group, TargetGroupARNs: arns})
+		wantCode(t, err, "ValidationError")
+		_, err = c.asg.AttachLoadBalancers(ctx, &autoscaling.AttachLoadBalancersInput{AutoScalingGroupName: group, LoadBalancerNames: many(11)})
+		wantCode(t, err, "ValidationError")
+		_, err = c.asg.DetachLoadBalancers(ctx, &autoscaling.DetachLoadBalancersInput{AutoScalingGroupName: group, LoadBalancerNames: many(11)})
+		wantCode(t, err, "ValidationError")
+	})
 	t.Run("TerminateInstances at most 1000 ids", func(t *testing.T) {
 		_, err := c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: many(1001)})
 		wantCode(t, err, "InvalidParameterValue")

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -100,44 +101,50 @@ func UpdateGroup(ctx context.Context, client *autoscaling.Client, u GroupUpdate)
 	return nil
 }
 
+// maxAttachPerCall is how many target groups or classic load balancers
+// one attach or detach call takes
+// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_AttachLoadBalancerTargetGroups.html,
+// API_AttachLoadBalancers.html and their Detach pages: "up to 10").
+const maxAttachPerCall = 10
+
 // AttachTargets attaches target groups, then classic load balancers, to the
-// group: one call per kind.
+// group, at most maxAttachPerCall per call.
 func AttachTargets(ctx context.Context, client *autoscaling.Client, group string, targets []poolhealth.Target) error {
 	tgs, elbs := splitTargets(targets)
-	if len(tgs) > 0 {
+	for chunk := range slices.Chunk(tgs, maxAttachPerCall) {
 		if _, err := client.AttachLoadBalancerTargetGroups(ctx, &autoscaling.AttachLoadBalancerTargetGroupsInput{
-			AutoScalingGroupName: aws.String(group), TargetGroupARNs: tgs,
+			AutoScalingGroupName: aws.String(group), TargetGroupARNs: chunk,
 		}); err != nil {
-			return fmt.Errorf("attaching target groups %v to Auto Scaling group %s: %w", tgs, group, err)
+			return fmt.Errorf("attaching target groups %v to Auto Scaling group %s: %w", chunk, group, err)
 		}
 	}
-	if len(elbs) > 0 {
+	for chunk := range slices.Chunk(elbs, maxAttachPerCall) {
 		if _, err := client.AttachLoadBalancers(ctx, &autoscaling.AttachLoadBalancersInput{
-			AutoScalingGroupName: aws.String(group), LoadBalancerNames: elbs,
+			AutoScalingGroupName: aws.String(group), LoadBalancerNames: chunk,
 		}); err != nil {
-			return fmt.Errorf("attaching classic load balancers %v to Auto Scaling group %s: %w", elbs, group, err)
+			return fmt.Errorf("attaching classic load balancers %v to Auto Scaling group %s: %w", chunk, group, err)
 		}
 	}
 	return nil
 }
 
 // DetachTargets detaches target groups, then classic load balancers, from
-// the group: one call per kind. Auto Scaling deregisters the clones; they
-// drain (Clients.Drain waits for it).
+// the group, at most maxAttachPerCall per call. Auto Scaling deregisters
+// the clones; they drain (Clients.Drain waits for it).
 func DetachTargets(ctx context.Context, client *autoscaling.Client, group string, targets []poolhealth.Target) error {
 	tgs, elbs := splitTargets(targets)
-	if len(tgs) > 0 {
+	for chunk := range slices.Chunk(tgs, maxAttachPerCall) {
 		if _, err := client.DetachLoadBalancerTargetGroups(ctx, &autoscaling.DetachLoadBalancerTargetGroupsInput{
-			AutoScalingGroupName: aws.String(group), TargetGroupARNs: tgs,
+			AutoScalingGroupName: aws.String(group), TargetGroupARNs: chunk,
 		}); err != nil {
-			return fmt.Errorf("detaching target groups %v from Auto Scaling group %s: %w", tgs, group, err)
+			return fmt.Errorf("detaching target groups %v from Auto Scaling group %s: %w", chunk, group, err)
 		}
 	}
-	if len(elbs) > 0 {
+	for chunk := range slices.Chunk(elbs, maxAttachPerCall) {
 		if _, err := client.DetachLoadBalancers(ctx, &autoscaling.DetachLoadBalancersInput{
-			AutoScalingGroupName: aws.String(group), LoadBalancerNames: elbs,
+			AutoScalingGroupName: aws.String(group), LoadBalancerNames: chunk,
 		}); err != nil {
-			return fmt.Errorf("detaching classic load balancers %v from Auto Scaling group %s: %w", elbs, group, err)
+			return fmt.Errorf("detaching classic load balancers %v from Auto Scaling group %s: %w", chunk, group, err)
 		}
 	}
 	return nil

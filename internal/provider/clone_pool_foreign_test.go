@@ -274,6 +274,36 @@ func TestAccClonePool_danglingTargetGroup(t *testing.T) {
 	})
 }
 
+// TestAccClonePool_manyTargetGroups adds eleven target groups to a pool,
+// then removes them: Auto Scaling attaches and detaches at most 10 per call
+// (the strict test cloud refuses more, as AWS does), so each takes two calls.
+func TestAccClonePool_manyTargetGroups(t *testing.T) {
+	name := acctest.RandomName(8)
+	world := acctest.World(t, "tf-acc-test-pool-manytgs")
+	many := []string{world.TargetGroupArn}
+	for i := range 11 {
+		many = append(many, testAccTargetGroupNamed(t, world, fmt.Sprintf("%s-x%d", name, i)))
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckClonePoolDestroy(t, world),
+		Steps: []resource.TestStep{
+			{
+				Config: testAccClonePoolConfigTGs(t, name, world, 1, many[:1], ""),
+			},
+			{
+				Config: testAccClonePoolConfigTGs(t, name, world, 1, many, ""),
+				Check:  testAccCheckGroupTargetGroups(t, name, many...),
+			},
+			{
+				Config: testAccClonePoolConfigTGs(t, name, world, 1, many[:1], ""),
+				Check:  testAccCheckGroupTargetGroups(t, name, many[0]),
+			},
+		},
+	})
+}
+
 func testAccCheckGroupTargetGroups(t *testing.T, group string, want ...string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
 		out, err := acctest.Client(t).AutoScaling.DescribeAutoScalingGroups(context.Background(), &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{group}})

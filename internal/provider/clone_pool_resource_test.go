@@ -660,8 +660,14 @@ func instanceOfPool(ctx context.Context, t *testing.T, id, poolName string) (boo
 
 func testAccExtraTargetGroup(t *testing.T, world *seed.World, name string) string {
 	t.Helper()
+	return testAccTargetGroupNamed(t, world, name+"-x")
+}
+
+// testAccTargetGroupNamed creates a target group in the world's VPC,
+// deleted when the test ends.
+func testAccTargetGroupNamed(t *testing.T, world *seed.World, tgName string) string {
+	t.Helper()
 	c := acctest.Client(t)
-	tgName := name + "-x"
 	out, err := c.ELBV2.CreateTargetGroup(context.Background(), &elasticloadbalancingv2.CreateTargetGroupInput{
 		Name: aws.String(tgName), Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80),
 		VpcId: aws.String(world.VpcID), TargetType: elbv2types.TargetTypeEnumInstance,

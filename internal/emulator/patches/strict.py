@@ -163,6 +163,9 @@ def rule_user_data_size(params, key):
 def rule_max_ids(params, prefix, limit, action):
     # https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DetachInstances.html (InstanceIds: max 20)
     # https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_SetInstanceProtection.html (InstanceIds: max 50)
+    # https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_AttachLoadBalancerTargetGroups.html and
+    # API_DetachLoadBalancerTargetGroups.html (TargetGroupARNs: "You can specify up to 10 target groups"),
+    # API_AttachLoadBalancers.html and API_DetachLoadBalancers.html (LoadBalancerNames: up to 10)
     n = len(members(params, prefix))
     if n > limit:
         raise StrictError(
@@ -349,6 +352,10 @@ def check_request(resp, service, action):
             rule_max_ids(p, "InstanceIds", 20, action)
         elif action == "SetInstanceProtection":
             rule_max_ids(p, "InstanceIds", 50, action)
+        elif action in ("AttachLoadBalancerTargetGroups", "DetachLoadBalancerTargetGroups"):
+            rule_max_ids(p, "TargetGroupARNs", 10, action)
+        elif action in ("AttachLoadBalancers", "DetachLoadBalancers"):
+            rule_max_ids(p, "LoadBalancerNames", 10, action)
         elif action == "CreateAutoScalingGroup":
             rule_tag_count(len([k for k in p if k.startswith("Tags.member.") and k.endswith(".Key")]), "LimitExceeded", p.get("AutoScalingGroupName"))
         elif action == "CreateOrUpdateTags":
