@@ -47,7 +47,8 @@ resource "clone_sync_policy" "web" {
 
 # Clones of the pool get the agent and enter service after their first sync.
 #   resource "clone_pool" "web" {
-#     sync_policy_id = clone_sync_policy.web.id
+#     sync_policy_id    = clone_sync_policy.web.id
+#     sync_agent_sha256 = clone_sync_policy.web.agent_sha256 # agent changes roll the pool in the same apply
 #     ...
 #   }
 
