@@ -340,19 +340,22 @@ func chaosDemoConfig(t *testing.T, name string) string {
 		cfg.WriteString("\n")
 	}
 	c := cfg.String()
+	// Patterns, not text: terraform fmt aligns the "=" of a block to its
+	// longest attribute name, which the demo may change.
 	for _, r := range []struct {
 		old, new string
 		n        int
 	}{
 		{`"clone-demo-web"`, strconv.Quote(name), 3},
-		{"  min_size           = 2\n", "  min_size           = 1\n", 1},
-		{"  desired_capacity   = 3\n", "  desired_capacity   = var.desired_capacity\n", 1},
-		{"\n  master {\n", "\n  rolling_update {\n    batch_size     = 1\n    health_timeout = var.health_timeout\n  }\n\n  master {\n", 1},
+		{`(?m)^(  min_size +=) 2$`, "${1} 1", 1},
+		{`(?m)^(  desired_capacity +=) 3$`, "${1} var.desired_capacity", 1},
+		{`\n  master \{\n`, "\n  rolling_update {\n    batch_size     = 1\n    health_timeout = var.health_timeout\n  }\n\n  master {\n", 1},
 	} {
-		if got := strings.Count(c, r.old); got != r.n {
-			t.Fatalf("examples/demo has %q %d times, want %d: update chaosDemoConfig", r.old, got, r.n)
+		re := regexp.MustCompile(r.old)
+		if got := len(re.FindAllStringIndex(c, -1)); got != r.n {
+			t.Fatalf("examples/demo matches %q %d times, want %d: update chaosDemoConfig", r.old, got, r.n)
 		}
-		c = strings.ReplaceAll(c, r.old, r.new)
+		c = re.ReplaceAllString(c, r.new)
 	}
 	return c + `
 variable "desired_capacity" {
