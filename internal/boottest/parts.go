@@ -3,73 +3,13 @@
 package boottest
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
-
-// Part is one part of a clone's user data.
-type Part struct {
-	Filename, ContentType, Content string
-}
-
-// Parts decodes user data as a launch template holds it, after base64:
-// gzip-compressed or not, a MIME multipart document or a single part.
-func Parts(raw []byte) ([]Part, error) {
-	doc, err := userdata.Decode(raw)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.HasPrefix(strings.ToLower(doc), "content-type: multipart/") {
-		return []Part{{Filename: "user-data", ContentType: userdata.DetectContentType(doc), Content: doc}}, nil
-	}
-	msg, err := mail.ReadMessage(strings.NewReader(doc))
-	if err != nil {
-		return nil, err
-	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		return nil, err
-	}
-	var out []Part
-	r := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := r.NextRawPart()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		b, err := io.ReadAll(p)
-		if err != nil {
-			return nil, err
-		}
-		content := string(b)
-		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "base64") {
-			dec, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(content, "\n", ""))
-			if err != nil {
-				return nil, fmt.Errorf("part %s: %w", p.FileName(), err)
-			}
-			content = string(dec)
-		}
-		ct, _, err := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		if err != nil {
-			return nil, fmt.Errorf("part %s: %w", p.FileName(), err)
-		}
-		out = append(out, Part{Filename: p.FileName(), ContentType: ct, Content: content})
-	}
-}
 
 // CloudConfig is what a cloud-config part asks cloud-init to run or write,
 // as cloud-init's own YAML loader reads it.

@@ -29,6 +29,7 @@ import (
 	"github.com/cloneserver/terraform-provider-clone/internal/syncagent"
 	"github.com/cloneserver/terraform-provider-clone/internal/syncstore"
 	"github.com/cloneserver/terraform-provider-clone/internal/testlock"
+	"github.com/cloneserver/terraform-provider-clone/internal/userdata"
 )
 
 // testAccBootUserPart is the user's own part of the booted pool.
@@ -161,7 +162,7 @@ func testAccBootClone(t *testing.T, s *terraform.State, name string, world *seed
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts, err := boottest.Parts([]byte(doc))
+	parts, err := userdata.Split([]byte(doc))
 	if err != nil {
 		t.Fatalf("decoding the launch template's user data: %v", err)
 	}

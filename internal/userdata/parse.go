@@ -28,22 +28,44 @@ const SyncAgentFilename = "clone-sync-agent.cfg"
 // own user data.
 func Parse(data string) (Parsed, error) {
 	var out Parsed
-	doc, err := Decode([]byte(data))
+	parts, err := Split([]byte(data))
 	if err != nil {
 		return out, err
 	}
+	for _, p := range parts {
+		switch p.Filename {
+		case UserPartFilename:
+			out.User = p.Content
+		case SyncAgentFilename:
+			out.SyncAgent = p.Content
+		case MasterPartFilename:
+			out.EnvFile, out.DisableServices = parseMasterPart(p.Content)
+		}
+	}
+	return out, nil
+}
+
+// Split decodes user data as a launch template holds it (after base64:
+// gzip-compressed or not) into its parts, as cloud-init reads them: the
+// parts of a MIME multipart document with base64 bodies decoded, or else
+// the whole document as one part named UserPartFilename.
+func Split(data []byte) ([]Part, error) {
+	doc, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
 	if !strings.HasPrefix(strings.ToLower(doc), "content-type: multipart/") {
-		out.User = doc
-		return out, nil
+		return []Part{{Filename: UserPartFilename, ContentType: DetectContentType(doc), Content: doc}}, nil
 	}
 	msg, err := mail.ReadMessage(strings.NewReader(doc))
 	if err != nil {
-		return out, fmt.Errorf("reading user data headers: %w", err)
+		return nil, fmt.Errorf("reading user data headers: %w", err)
 	}
 	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
 	if err != nil {
-		return out, fmt.Errorf("reading user data content type: %w", err)
+		return nil, fmt.Errorf("reading user data content type: %w", err)
 	}
+	var out []Part
 	r := multipart.NewReader(msg.Body, params["boundary"])
 	for {
 		p, err := r.NextRawPart()
@@ -51,27 +73,24 @@ func Parse(data string) (Parsed, error) {
 			return out, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("reading user data part: %w", err)
+			return nil, fmt.Errorf("reading user data part: %w", err)
 		}
 		raw, err := io.ReadAll(p)
 		if err != nil {
-			return out, fmt.Errorf("reading user data part %s: %w", p.FileName(), err)
+			return nil, fmt.Errorf("reading user data part %s: %w", p.FileName(), err)
 		}
 		content := string(raw)
 		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "base64") {
 			dec, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(content, "\n", ""))
 			if err != nil {
-				return out, fmt.Errorf("decoding user data part %s: %w", p.FileName(), err)
+				return nil, fmt.Errorf("decoding user data part %s: %w", p.FileName(), err)
 			}
 			content = string(dec)
 		}
-		switch p.FileName() {
-		case UserPartFilename:
-			out.User = content
-		case SyncAgentFilename:
-			out.SyncAgent = content
-		case MasterPartFilename:
-			out.EnvFile, out.DisableServices = parseMasterPart(content)
+		ct, _, err := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		if err != nil {
+			ct = p.Header.Get("Content-Type") // as written; Parse goes by file name
 		}
+		out = append(out, Part{Filename: p.FileName(), ContentType: ct, Content: content})
 	}
 }
